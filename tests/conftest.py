@@ -1,0 +1,41 @@
+"""Fixtures shared by every test: the HTTP session and loopback servers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from services.http import RetryPolicy, new_session
+from tests.fakes.server import LoopbackServer
+
+Serve = Callable[[web.Application], Awaitable[LoopbackServer]]
+
+FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002, max_retry_after=5)
+"""Production retry logic with delays short enough that tests never notice them."""
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """The process-wide client session, as the bot makes it."""
+    s = new_session()
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Serve]:
+    """Start apps on 127.0.0.1; every server is closed when the test ends."""
+    servers: list[LoopbackServer] = []
+
+    async def start(app: web.Application) -> LoopbackServer:
+        server = LoopbackServer(app)
+        await server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        await server.close()
