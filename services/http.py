@@ -201,6 +201,60 @@ class HttpClient:
 
         Statuses in `accept` are returned; any other status becomes a typed ProviderError.
         """
+        return await self._request(
+            method,
+            path,
+            safe=safe,
+            accept=accept,
+            params=params,
+            json_body=json_body,
+            form=form,
+            headers=headers,
+            cookies=cookies,
+            max_bytes=max_bytes,
+            timeout=timeout,
+            error_mapper=self._error_mapper,
+        )
+
+    async def download(
+        self, url: str, *, max_bytes: int, headers: Mapping[str, str] | None = None
+    ) -> bytes:
+        """GET an absolute URL (a result image) with retries; bodies over max_bytes are refused.
+
+        Errors are mapped by status only: a storage host's error bodies are not the provider's.
+        """
+        response = await self._request(
+            "GET",
+            url,
+            safe=True,
+            accept=(200,),
+            params=None,
+            json_body=None,
+            form=None,
+            headers=headers,
+            cookies=None,
+            max_bytes=max_bytes,
+            timeout=None,
+            error_mapper=None,
+        )
+        return response.body
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        safe: bool,
+        accept: Collection[int],
+        params: Mapping[str, str] | None,
+        json_body: Any,
+        form: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        cookies: Mapping[str, str] | None,
+        max_bytes: int,
+        timeout: aiohttp.ClientTimeout | None,
+        error_mapper: ErrorMapper | None,
+    ) -> HttpResponse:
         url = path if path.startswith(("http://", "https://")) else self.url(path)
         where = f"{method} {urlsplit(url).path}"
         attempts = max(1, self._retry.attempts)
@@ -268,8 +322,11 @@ class HttpClient:
             )
             if response.status in accept:
                 return response
-            error = self._map_error(response)
-            retryable = response.status in _NOT_ACCEPTED or (safe and response.status >= 500)
+            error = (error_mapper and error_mapper(response)) or error_for_status(response)
+            # A 429 whose body says "quota used up" is final, so the mapped type decides too.
+            retryable = isinstance(error, RateLimitedError | UnavailableError) and (
+                response.status in _NOT_ACCEPTED or (safe and response.status >= 500)
+            )
             if not retryable or last_attempt:
                 raise error
             wait = response.retry_after() if response.status in (429, 503) else None
@@ -277,19 +334,6 @@ class HttpClient:
                 raise error  # Waiting that long belongs to the caller, not inside one call.
             await self._sleep(wait if wait is not None else self._retry.delay(attempt, self._rng))
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
-
-    async def download(
-        self, url: str, *, max_bytes: int, headers: Mapping[str, str] | None = None
-    ) -> bytes:
-        """GET an absolute URL (a result image) with retries; bodies over max_bytes are refused."""
-        response = await self.request(
-            "GET", url, safe=True, accept=(200,), headers=headers, max_bytes=max_bytes
-        )
-        return response.body
-
-    def _map_error(self, response: HttpResponse) -> ProviderError:
-        mapped = self._error_mapper(response) if self._error_mapper else None
-        return mapped or error_for_status(response)
 
     def _log_failure(self, where: str, what: str, attempt: int) -> None:
         logger.info("%s %s failed: %s (attempt %d)", self.provider, where, what, attempt + 1)

@@ -46,7 +46,8 @@ class LoopbackServer:
     async def start(self) -> str:
         """Start serving; returns the base URL."""
         self.app.middlewares.append(self._record)
-        self._runner = web.AppRunner(self.app, handle_signals=False)
+        # Handlers that hang on purpose are cancelled at shutdown instead of awaited.
+        self._runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=0.1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

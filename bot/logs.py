@@ -1,0 +1,50 @@
+"""Logging setup: one human-readable format, and known secrets scrubbed from every record."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces any known secret in a record's final text with a marker, as a last defence."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str) -> None:
+        """Scrub this value from now on (ignored when too short to be a real secret)."""
+        if len(secret) >= 6:
+            self._secrets.add(secret)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        text = record.getMessage()
+        cleaned = text
+        for secret in self._secrets:
+            cleaned = cleaned.replace(secret, "[redacted]")
+        if cleaned != text:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def setup_logging(level: str, *, secrets: Iterable[str] = ()) -> RedactSecrets:
+    """Log to stderr at `level`; returns the redaction filter so more secrets can be added."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    redact = RedactSecrets(secrets)
+    handler.addFilter(redact)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # aiohttp's access log and aiogram's per-update lines are noise below DEBUG.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("aiogram.event").setLevel(max(logging.getLevelName(level), logging.INFO))
+    return redact

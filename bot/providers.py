@@ -1,0 +1,52 @@
+"""Provider clients and the operator's credentials, built from the settings."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from bot.config import Settings
+from services.ailuna import AiLunaClient, AiLunaCredential
+from services.base import Credential
+from services.codexaeternum import CodexAeternumClient, CodexAeternumCredential
+from services.describepicture import DescribePictureClient, DescribePictureCredential
+from services.gptunnel import GPTunnelClient, GPTunnelCredential
+from services.registry import Providers
+
+
+def build_providers(settings: Settings, session: aiohttp.ClientSession) -> Providers:
+    """One client per provider, sharing the process-wide HTTP session."""
+    return Providers(
+        gptunnel=GPTunnelClient(
+            session, base_url=settings.gptunnel_url, model=settings.gptunnel_model
+        ),
+        codexaeternum=CodexAeternumClient(session, base_url=settings.codexaeternum_url),
+        ailuna=AiLunaClient(session, base_url=settings.ailuna_url),
+        describepicture=DescribePictureClient(
+            session,
+            base_url=settings.describepicture_url,
+            encryption_key=settings.describepicture_key_bytes,
+        ),
+    )
+
+
+def operator_credentials(settings: Settings) -> dict[str, Credential]:
+    """The operator's credentials from the settings, by provider name (only those set)."""
+    found: dict[str, Credential] = {}
+    if settings.gptunnel_api_key:
+        found["gptunnel"] = GPTunnelCredential(settings.gptunnel_api_key.get_secret_value())
+    if settings.codexaeternum_email and settings.codexaeternum_secret:
+        found["codexaeternum"] = CodexAeternumCredential.from_parts(
+            [settings.codexaeternum_email, settings.codexaeternum_secret.get_secret_value()]
+        )
+    if settings.ailuna_api_key:
+        found["ailuna"] = AiLunaCredential(settings.ailuna_api_key.get_secret_value())
+    if settings.describepicture_app_id:
+        found["describepicture"] = DescribePictureCredential(
+            settings.describepicture_app_id.get_secret_value()
+        )
+    return found
+
+
+def operator_secrets(settings: Settings) -> list[str]:
+    """Every operator secret value, for the log redaction filter."""
+    return [part for cred in operator_credentials(settings).values() for part in cred.to_parts()]
