@@ -49,6 +49,14 @@ class Credential(ABC):
 
     __str__ = __repr__
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Credential) and (
+            type(other) is type(self) and other.to_parts() == self.to_parts()
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.to_parts()))
+
 
 class SingleSecretCredential(Credential):
     """A credential that is one opaque secret (an API key, an app id)."""
@@ -69,14 +77,6 @@ class SingleSecretCredential(Credential):
 
     def masked(self) -> str:
         return mask(self.secret)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SingleSecretCredential) and (
-            type(other) is type(self) and other.secret == self.secret
-        )
-
-    def __hash__(self) -> int:
-        return hash((type(self), self.secret))
 
 
 CredentialT = TypeVar("CredentialT", bound=Credential)

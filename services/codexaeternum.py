@@ -97,14 +97,6 @@ class CodexAeternumCredential(Credential):
         """The session-token cache key: a hash, so the store never learns the secret."""
         return hashlib.sha256(f"{self.email}\0{self.secret}".encode()).hexdigest()
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CodexAeternumCredential) and (
-            other.email == self.email and other.secret == self.secret
-        )
-
-    def __hash__(self) -> int:
-        return hash((type(self), self.email, self.secret))
-
 
 class SessionTokenStore(Protocol):
     """Where session tokens are cached between calls, keyed by `cache_key()`."""
