@@ -1,4 +1,4 @@
-"""Entry point: settings → logging → HTTP and providers → Bot/Dispatcher → routers → polling."""
+"""Entry point: settings → logging → storage, Bot and Dispatcher with routers → polling."""
 
 from __future__ import annotations
 
@@ -6,23 +6,21 @@ import asyncio
 import logging
 import sys
 
-from bot.app import create_bot, create_dispatcher
+from bot.app import create_application
 from bot.config import Settings, SettingsError, load_settings
+from bot.crypto import KeyFileError
 from bot.logs import setup_logging
-from bot.providers import build_providers, operator_secrets
-from services.http import new_session
+from bot.providers import operator_secrets
+from bot.storage.migrations import SchemaTooNewError
 
 logger = logging.getLogger("bot")
 
 
 async def run(settings: Settings) -> None:
-    """Run the bot until it is stopped."""
-    http = new_session()
-    providers = build_providers(settings, http)
-    bot = create_bot(settings)
-    dispatcher = create_dispatcher(settings=settings, http=http, providers=providers)
+    """Run the bot until SIGINT or SIGTERM."""
+    app = await create_application(settings)
     logger.info("starting in polling mode")
-    await dispatcher.start_polling(bot, handle_signals=True)
+    await app.dispatcher.start_polling(app.bot, handle_signals=True)
 
 
 def main() -> int:
@@ -37,7 +35,11 @@ def main() -> int:
         settings.log_level,
         secrets=[settings.bot_token.get_secret_value(), *operator_secrets(settings)],
     )
-    asyncio.run(run(settings))
+    try:
+        asyncio.run(run(settings))
+    except (KeyFileError, SchemaTooNewError) as e:
+        print(f"iris: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,6 +1,9 @@
-"""Builds the aiogram Bot and Dispatcher; long-lived objects go into workflow data."""
+"""Builds the whole application: storage, providers, Bot, Dispatcher with routers, job runner."""
 
 from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
 
 import aiohttp
 from aiogram import Bot, Dispatcher
@@ -10,8 +13,30 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
 from bot.config import Settings
+from bot.i18n import UserLanguageMiddleware, create_i18n
+from bot.jobs.limits import Limits
+from bot.jobs.runner import JobRunner
+from bot.jobs.timing import Timing
+from bot.keychain import KeyChain
+from bot.middlewares import UserRecordMiddleware
+from bot.providers import build_providers, operator_credentials
+from bot.storage import Storage, open_storage
+from bot.telegram import PatientRequests
 from handlers import collect_routers
-from services.registry import Providers
+from services.http import new_session
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """The long-lived objects of one bot process."""
+
+    bot: Bot
+    dispatcher: Dispatcher
+    storage: Storage
+    runner: JobRunner
+    http: aiohttp.ClientSession
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -21,6 +46,7 @@ def create_bot(settings: Settings) -> Bot:
         if settings.telegram_api_url
         else AiohttpSession()
     )
+    session.middleware(PatientRequests())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -28,16 +54,55 @@ def create_bot(settings: Settings) -> Bot:
     )
 
 
-def create_dispatcher(
-    *, settings: Settings, http: aiohttp.ClientSession, providers: Providers
-) -> Dispatcher:
-    """The Dispatcher with every router and the shared objects handlers receive by name."""
-    dispatcher = Dispatcher(settings=settings, http=http, providers=providers)
-    for router in collect_routers():
-        dispatcher.include_router(router)
+async def create_application(settings: Settings, *, timing: Timing | None = None) -> Application:
+    """Open storage, build providers, Bot, Dispatcher (shared objects in workflow data)."""
+    keys_secret = settings.keys_secret.get_secret_value() if settings.keys_secret else None
+    storage = await open_storage(data_dir=settings.data_dir, keys_secret=keys_secret)
+    http = new_session()
+    providers = build_providers(settings, http, storage=storage)
+    keychain = KeyChain(
+        credentials=storage.credentials,
+        types=providers.credential_types,
+        operator=operator_credentials(settings),
+    )
+    i18n = create_i18n(settings.default_language)
+    bot = create_bot(settings)
+    runner = JobRunner(
+        bot=bot,
+        storage=storage,
+        providers=providers,
+        keychain=keychain,
+        i18n=i18n,
+        results_dir=settings.data_dir / "results",
+        job_timeout=settings.job_timeout,
+        limits=Limits(
+            user_max_jobs=settings.user_max_jobs,
+            provider_max_concurrency=settings.provider_max_concurrency,
+        ),
+        timing=timing,
+    )
+    dispatcher = Dispatcher(
+        settings=settings,
+        store=storage,
+        http=http,
+        providers=providers,
+        keychain=keychain,
+        runner=runner,
+    )
+    dispatcher.update.outer_middleware(UserRecordMiddleware(storage.users))
+    UserLanguageMiddleware(i18n).setup(dispatcher)
+    dispatcher.include_routers(*collect_routers())
 
-    async def close_http() -> None:
+    async def on_startup() -> None:
+        await runner.start()
+        logger.info("job runner started")
+
+    async def on_shutdown() -> None:
+        await runner.stop()
         await http.close()
+        await storage.close()
+        logger.info("stopped cleanly")
 
-    dispatcher.shutdown.register(close_http)
-    return dispatcher
+    dispatcher.startup.register(on_startup)
+    dispatcher.shutdown.register(on_shutdown)
+    return Application(bot=bot, dispatcher=dispatcher, storage=storage, runner=runner, http=http)

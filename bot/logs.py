@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterable
 
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+_TRACEBACKS = logging.Formatter()
 
 
 class RedactSecrets(logging.Filter):
@@ -27,12 +28,19 @@ class RedactSecrets(logging.Filter):
         if not self._secrets:
             return True
         text = record.getMessage()
-        cleaned = text
-        for secret in self._secrets:
-            cleaned = cleaned.replace(secret, "[redacted]")
+        cleaned = self.scrub(text)
         if cleaned != text:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            # The formatter uses exc_text when set, so the traceback is scrubbed too.
+            record.exc_text = self.scrub(_TRACEBACKS.formatException(record.exc_info))
         return True
+
+    def scrub(self, text: str) -> str:
+        """`text` with every known secret replaced."""
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
 
 
 def setup_logging(level: str, *, secrets: Iterable[str] = ()) -> RedactSecrets:

@@ -5,26 +5,48 @@ from __future__ import annotations
 import aiohttp
 
 from bot.config import Settings
+from bot.storage import Storage
 from services.ailuna import AiLunaClient, AiLunaCredential
 from services.base import Credential
 from services.codexaeternum import CodexAeternumClient, CodexAeternumCredential
-from services.describepicture import DescribePictureClient, DescribePictureCredential
+from services.describepicture import (
+    DescribePictureClient,
+    DescribePictureCredential,
+    HourlyQuota,
+)
 from services.gptunnel import GPTunnelClient, GPTunnelCredential
 from services.registry import Providers
 
+DISPLAY_NAMES = {
+    "gptunnel": "GPTunnel",
+    "codexaeternum": "CodexAeternum",
+    "ailuna": "AiLuna",
+    "describepicture": "DescribePicture",
+}
 
-def build_providers(settings: Settings, session: aiohttp.ClientSession) -> Providers:
-    """One client per provider, sharing the process-wide HTTP session."""
+
+def display_name(provider: str) -> str:
+    """How a provider's name is written for users."""
+    return DISPLAY_NAMES.get(provider, provider)
+
+
+def build_providers(
+    settings: Settings, session: aiohttp.ClientSession, *, storage: Storage
+) -> Providers:
+    """One client per provider, sharing the HTTP session; tokens and quotas kept in storage."""
     return Providers(
         gptunnel=GPTunnelClient(
             session, base_url=settings.gptunnel_url, model=settings.gptunnel_model
         ),
-        codexaeternum=CodexAeternumClient(session, base_url=settings.codexaeternum_url),
+        codexaeternum=CodexAeternumClient(
+            session, base_url=settings.codexaeternum_url, token_store=storage.tokens
+        ),
         ailuna=AiLunaClient(session, base_url=settings.ailuna_url),
         describepicture=DescribePictureClient(
             session,
             base_url=settings.describepicture_url,
             encryption_key=settings.describepicture_key_bytes,
+            quota=HourlyQuota(storage.quota),
         ),
     )
 

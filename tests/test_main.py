@@ -62,5 +62,5 @@ async def test_starts_polling_and_stops_on_sigterm(tmp_path: Path, serve: Serve)
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=15)
     assert process.returncode == 0, stderr.decode()
-    assert "getMe" in api.calls and "getUpdates" in api.calls
+    assert api.called("getMe") and api.called("getUpdates")
     assert TOKEN not in stderr.decode()

@@ -1,0 +1,38 @@
+"""Filters that decide whether a message is meant for the bot."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiogram import Bot
+from aiogram.enums import ChatType
+from aiogram.filters import Filter
+from aiogram.types import Message
+
+
+class ImageToDescribe(Filter):
+    """A photo or image file meant for the bot; passes the caption's question as `question`.
+
+    Private chats: every one. Groups: only when the caption starts with /describe or mentions
+    the bot, since the bot must never answer every photo in a group.
+    """
+
+    async def __call__(self, message: Message, bot: Bot) -> bool | dict[str, Any]:
+        if not (message.photo or is_image_document(message)):
+            return False
+        caption = message.caption or ""
+        username = (await bot.me()).username or ""
+        command = re.compile(rf"^/describe(?:@{re.escape(username)})?(?=\s|$)", re.IGNORECASE)
+        mention = re.compile(rf"@{re.escape(username)}\b", re.IGNORECASE)
+        addressed = bool(command.match(caption) or (username and mention.search(caption)))
+        if message.chat.type != ChatType.PRIVATE and not addressed:
+            return False
+        question = mention.sub(" ", command.sub("", caption, count=1)) if username else caption
+        return {"question": " ".join(question.split())}
+
+
+def is_image_document(message: Message) -> bool:
+    """A document whose declared type is an image (the bytes are checked later)."""
+    document = message.document
+    return document is not None and (document.mime_type or "").startswith("image/")

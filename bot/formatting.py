@@ -1,0 +1,53 @@
+"""Text for Telegram: HTML escaping, splitting at the 4096 limit, shortening captions."""
+
+from __future__ import annotations
+
+import html
+import re
+
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+ELLIPSIS = "…"
+
+# Cut points from best to worst: a paragraph, a line, a sentence end, a space.
+_CUTS = (re.compile(r"\n\n"), re.compile(r"\n"), re.compile(r"[.!?。！？](?=\s)"), re.compile(r" "))
+_ENTITY_TAIL = re.compile(r"&[#A-Za-z0-9]{0,8}$")
+
+
+def escape(text: str) -> str:
+    """User or provider text made safe for parse_mode HTML."""
+    return html.escape(text, quote=False)
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Cut escaped text into parts of at most `limit` characters at the best boundary."""
+    parts: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        cut = _best_cut(rest, limit)
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters with "…", never inside an HTML entity."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - len(ELLIPSIS)]
+    head = _ENTITY_TAIL.sub("", head)
+    return head.rstrip() + ELLIPSIS
+
+
+def _best_cut(text: str, limit: int) -> int:
+    window = text[:limit]
+    for pattern in _CUTS:
+        ends = [m.end() for m in pattern.finditer(window)]
+        # A cut in the first half would leave a tiny part; a worse boundary is better then.
+        good = [end for end in ends if end > limit // 2]
+        if good:
+            return good[-1]
+    entity = _ENTITY_TAIL.search(window)
+    return entity.start() if entity else limit

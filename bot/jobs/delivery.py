@@ -1,0 +1,162 @@
+"""Getting a job's input from Telegram and its result back to the chat."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from pathlib import Path
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, ReplyParameters
+
+from bot.formatting import CAPTION_LIMIT, escape, shorten, split_text
+from bot.keyboards import result_keyboard
+from bot.providers import display_name
+from bot.storage.jobs import JobRecord, Jobs, JobState
+from bot.telegram import delete_quietly, edit_text
+from services.base import GeneratedImage
+from services.errors import ImageTooLargeError
+from services.images import telegram_photo
+
+logger = logging.getLogger(__name__)
+
+TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+"""The largest file the Bot API lets a bot download."""
+
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
+
+
+class Delivery:
+    """Reads inputs from Telegram, keeps result files, and sends results and status texts."""
+
+    def __init__(self, *, bot: Bot, jobs: Jobs, results_dir: Path) -> None:
+        self._bot = bot
+        self._jobs = jobs
+        self._results_dir = results_dir
+
+    @staticmethod
+    def reply_to(job: JobRecord) -> ReplyParameters | None:
+        """Answer the user's request message, if it still exists."""
+        if job.request_message_id is None:
+            return None
+        return ReplyParameters(message_id=job.request_message_id, allow_sending_without_reply=True)
+
+    async def download_input(self, file_id: str) -> bytes:
+        """The bytes of a photo or document the user sent."""
+        try:
+            file = await self._bot.get_file(file_id)
+        except TelegramBadRequest as e:
+            if "file is too big" in e.message:
+                raise ImageTooLargeError(
+                    "Telegram refuses to hand bots files over 20 MB",
+                    limit=TELEGRAM_DOWNLOAD_LIMIT,
+                ) from e
+            raise
+        if file.file_path is None:
+            raise ImageTooLargeError(
+                "Telegram gave no file path", limit=TELEGRAM_DOWNLOAD_LIMIT, size=file.file_size
+            )
+        buffer = io.BytesIO()
+        await self._bot.download_file(file.file_path, destination=buffer)
+        return buffer.getvalue()
+
+    async def store_result(self, job: JobRecord, image: GeneratedImage) -> bool:
+        """Keep the untouched result on disk and mark the job as delivering; False if cancelled."""
+        extension = _EXTENSIONS.get(image.mime_type, "bin")
+        path = self._results_dir / f"{job.id}.{extension}"
+        await asyncio.to_thread(_write_file, path, image.data)
+        return await self._jobs.transition(
+            job.id,
+            to=JobState.DELIVERING,
+            expect=(JobState.POLLING,),
+            now=time.time(),
+            result_path=path.name,
+            result_mime=image.mime_type,
+        )
+
+    async def has_result(self, job: JobRecord) -> bool:
+        """True when the job's result file is on disk (a restart during delivery)."""
+        return job.result_path is not None and await asyncio.to_thread(
+            (self._results_dir / job.result_path).is_file
+        )
+
+    def result_file(self, job: JobRecord) -> Path | None:
+        """Where the job's untouched result is kept, if it has one."""
+        return None if job.result_path is None else self._results_dir / job.result_path
+
+    async def deliver_image(self, job: JobRecord) -> None:
+        """Send the result as a photo (converted if Telegram needs it) with its buttons."""
+        job = await self._jobs.get(job.id) or job  # the stored result path
+        path = self.result_file(job)
+        assert path is not None
+        data = await asyncio.to_thread(path.read_bytes)
+        photo = await asyncio.to_thread(telegram_photo, data)
+        extension = _EXTENSIONS.get(photo.mime_type, "jpg")
+        message = await self._bot.send_photo(
+            chat_id=job.chat_id,
+            photo=BufferedInputFile(photo.data, filename=f"iris-{job.id}.{extension}"),
+            caption=self.caption(job),
+            reply_markup=result_keyboard(job.id),
+            reply_parameters=self.reply_to(job),
+        )
+        await self._finish(job, result_message_id=message.message_id)
+
+    async def deliver_answer(self, job: JobRecord, answer: str) -> None:
+        """Send a describe answer, split at Telegram's limit, as replies to the photo."""
+        first_id: int | None = None
+        for part in split_text(escape(answer)):
+            message = await self._bot.send_message(
+                chat_id=job.chat_id,
+                text=part,
+                reply_parameters=self.reply_to(job) if first_id is None else None,
+            )
+            first_id = first_id or message.message_id
+        await self._finish(job, result_message_id=first_id)
+
+    async def replace_status(
+        self, job: JobRecord, text: str, *, reply_markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        """Show `text` in the job's status message, or in a new message if that one is gone."""
+        if job.status_message_id is not None and await edit_text(
+            self._bot,
+            chat_id=job.chat_id,
+            message_id=job.status_message_id,
+            text=text,
+            reply_markup=reply_markup,
+        ):
+            return
+        await self._bot.send_message(
+            chat_id=job.chat_id,
+            text=text,
+            reply_markup=reply_markup,
+            reply_parameters=self.reply_to(job),
+        )
+
+    def caption(self, job: JobRecord) -> str:
+        """The prompt (shortened), the provider and the options, within Telegram's 1024."""
+        options = " ".join(f"--{name} {value}" for name, value in sorted(job.options.items()))
+        footer = escape(" · ".join(filter(None, [display_name(job.provider), options])))
+        room = CAPTION_LIMIT - len(footer) - len("<i></i>\n")
+        return f"<i>{shorten(escape(job.prompt), room)}</i>\n{footer}"
+
+    async def _finish(self, job: JobRecord, *, result_message_id: int | None) -> None:
+        done = await self._jobs.transition(
+            job.id,
+            to=JobState.DONE,
+            expect=(JobState.DELIVERING,),
+            now=time.time(),
+            result_message_id=result_message_id,
+        )
+        if done and job.status_message_id is not None:
+            await delete_quietly(self._bot, chat_id=job.chat_id, message_id=job.status_message_id)
+        logger.info("job %d: delivered", job.id)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + ".part")
+    partial.write_bytes(data)
+    partial.replace(path)  # a crash never leaves a half-written result behind

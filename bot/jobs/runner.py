@@ -1,0 +1,340 @@
+"""The job runner: runs each stored job to its end, within limits; resumes them after restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.errors import code_text, error_code, error_text
+from bot.jobs.delivery import Delivery
+from bot.jobs.limits import Limits
+from bot.jobs.timing import Timing
+from bot.keyboards import cancel_keyboard, retry_keyboard
+from bot.keychain import KeyChain, ResolvedCredential
+from bot.providers import display_name
+from bot.storage import Storage
+from bot.storage.jobs import UNFINISHED, JobKind, JobRecord, JobState, NewJob
+from bot.telegram import edit_text
+from services.base import GeneratedImage, ImageGenerator, Turn
+from services.errors import RateLimitedError, ServiceError, UnavailableError
+from services.registry import Providers
+
+logger = logging.getLogger(__name__)
+
+
+class NoCredentialError(Exception):
+    """Neither the user nor the operator has a credential for the job's provider."""
+
+
+class JobRunner:
+    """Owns every running job: limits, deadline, progress, delivery, cancel and resume."""
+
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        storage: Storage,
+        providers: Providers,
+        keychain: KeyChain,
+        i18n: I18n,
+        results_dir: Path,
+        job_timeout: float,
+        limits: Limits,
+        timing: Timing | None = None,
+    ) -> None:
+        self._bot = bot
+        self._jobs = storage.jobs
+        self._users = storage.users
+        self._providers = providers
+        self._keychain = keychain
+        self._i18n = i18n
+        self._job_timeout = job_timeout
+        self._limits = limits
+        self._timing = timing or Timing()
+        self._delivery = Delivery(bot=bot, jobs=storage.jobs, results_dir=results_dir)
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    def result_file(self, job: JobRecord) -> Path | None:
+        """Where a job's untouched result image is kept, if it has one."""
+        return self._delivery.result_file(job)
+
+    @property
+    def running(self) -> int:
+        """Jobs with a task in this process (running or waiting for a slot)."""
+        return len(self._tasks)
+
+    async def start(self) -> None:
+        """Resume every unfinished job from the database."""
+        for job in await self._jobs.unfinished():
+            if job.state is JobState.SUBMITTING:
+                await self._interrupt(job)
+            else:
+                logger.info("job %d: resuming in state %s", job.id, job.state)
+                self._spawn(job)
+
+    async def stop(self) -> None:
+        """Stop every job task; their states stay as stored, for the next start."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def enqueue(self, new: NewJob) -> JobRecord:
+        """Store a job, show its status message and start it."""
+        job = await self._jobs.create(new, now=time.time())
+        with self._i18n.use_locale(job.language):
+            waiting = self._limits.user_is_full(job.user_id)
+            text = _waiting_text() if waiting else _working_text(job, 0)
+            message = await self._bot.send_message(
+                chat_id=job.chat_id,
+                text=text,
+                reply_markup=cancel_keyboard(job.id),
+                reply_parameters=self._delivery.reply_to(job),
+            )
+        await self._jobs.set_status_message(job.id, message.message_id)
+        job = replace(job, status_message_id=message.message_id)
+        logger.info("job %d: %s on %s queued", job.id, job.kind, job.provider)
+        self._spawn(job)
+        return job
+
+    async def cancel(self, job: JobRecord) -> bool:
+        """Cancel an unfinished job: its polling stops and a late result is dropped."""
+        if not await self._jobs.transition(
+            job.id, to=JobState.CANCELLED, expect=UNFINISHED, now=time.time()
+        ):
+            return False
+        task = self._tasks.get(job.id)
+        if task is not None:
+            task.cancel()
+        logger.info("job %d: cancelled", job.id)
+        if job.status_message_id is not None:
+            with self._i18n.use_locale(job.language):
+                await edit_text(
+                    self._bot,
+                    chat_id=job.chat_id,
+                    message_id=job.status_message_id,
+                    text=_("✖️ Cancelled."),
+                )
+        return True
+
+    def _spawn(self, job: JobRecord) -> None:
+        task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
+        self._tasks[job.id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(job.id, None))
+
+    async def _run(self, job: JobRecord) -> None:
+        with self._i18n.context(), self._i18n.use_locale(job.language):
+            try:
+                async with self._limits.user(job.user_id):
+                    current = await self._jobs.get(job.id)
+                    if current is None or current.state not in UNFINISHED:
+                        return  # cancelled while it waited for a slot
+                    async with asyncio.timeout(self._job_timeout), self._progress(current):
+                        if current.kind is JobKind.GENERATE:
+                            await self._generate(current)
+                        else:
+                            await self._describe(current)
+            except TimeoutError:
+                await self._fail(job, JobState.TIMED_OUT, "timeout")
+            except NoCredentialError:
+                await self._fail(job, JobState.FAILED, "auth")
+            except ServiceError as e:
+                logger.info("job %d: %s failed: %s", job.id, job.provider, error_code(e))
+                await self._fail(job, JobState.FAILED, error_code(e), text=error_text(e))
+            except TelegramForbiddenError:
+                logger.info("job %d: user %d blocked the bot", job.id, job.user_id)
+                await self._users.set_active(job.user_id, active=False)
+                await self._jobs.transition(
+                    job.id, to=JobState.FAILED, expect=UNFINISHED, now=time.time(), error="blocked"
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("job %d: unexpected failure", job.id)
+                await self._fail(job, JobState.FAILED, "internal")
+
+    async def _generate(self, job: JobRecord) -> None:
+        generator = self._providers.generators[job.provider]
+        if job.state is JobState.DELIVERING and await self._delivery.has_result(job):
+            await self._delivery.deliver_image(job)
+            return
+        resolved = await self._credential(job)
+        if job.task_id is None:
+            if not await self._to(
+                job, JobState.SUBMITTING, expect=(JobState.QUEUED,), started=True
+            ):
+                return
+            async with self._limits.provider(job.provider, resolved.credential):
+                submission = await generator.submit(
+                    resolved.credential, prompt=job.prompt, options=job.options
+                )
+            logger.info("job %d: %s task %s", job.id, job.provider, submission.task_id)
+            if not await self._to(
+                job, JobState.POLLING, expect=(JobState.SUBMITTING,), task_id=submission.task_id
+            ):
+                return  # cancelled while the provider accepted it: the result is dropped
+            job = replace(job, task_id=submission.task_id, state=JobState.POLLING)
+        image = await self._poll(job, generator, resolved)
+        if not await self._delivery.store_result(job, image):
+            return
+        await self._delivery.deliver_image(job)
+
+    async def _poll(
+        self, job: JobRecord, generator: ImageGenerator[Any], resolved: ResolvedCredential
+    ) -> GeneratedImage:
+        assert job.task_id is not None
+        for delay in self._timing.poll_schedule():
+            await asyncio.sleep(delay)
+            try:
+                async with self._limits.provider(job.provider, resolved.credential):
+                    result = await generator.poll(resolved.credential, task_id=job.task_id)
+            except (UnavailableError, RateLimitedError) as e:
+                # The job is paid for; a passing outage must not lose it. The deadline bounds this.
+                logger.info("job %d: poll failed (%s); polling on", job.id, error_code(e))
+                continue
+            if isinstance(result, GeneratedImage):
+                return result
+        raise AssertionError("unreachable: the schedule never ends")  # pragma: no cover
+
+    async def _describe(self, job: JobRecord) -> None:
+        if job.state is JobState.DELIVERING and job.result_text is not None:
+            await self._delivery.deliver_answer(job, job.result_text)
+            return
+        describer = self._providers.describers[job.provider]
+        resolved = await self._credential(job)
+        assert job.input_file_id is not None
+        image = await self._delivery.download_input(job.input_file_id)
+        if not await self._to(job, JobState.SUBMITTING, expect=(JobState.QUEUED,), started=True):
+            return
+        async with self._limits.provider(job.provider, resolved.credential):
+            description = await describer.describe(
+                resolved.credential, image=image, conversation=[Turn("user", job.prompt)]
+            )
+        answer = description.text
+        if description.image_resized:
+            answer = (
+                _("(The photo was too large for {provider}, so it got a smaller copy.)").format(
+                    provider=display_name(job.provider)
+                )
+                + "\n\n"
+                + answer
+            )
+        if not await self._to(
+            job, JobState.DELIVERING, expect=(JobState.SUBMITTING,), result_text=answer
+        ):
+            return
+        await self._delivery.deliver_answer(job, answer)
+
+    async def _credential(self, job: JobRecord) -> ResolvedCredential:
+        resolved = await self._keychain.resolve(job.user_id, job.provider)
+        if resolved is None:
+            raise NoCredentialError(job.provider)
+        return resolved
+
+    async def _to(
+        self,
+        job: JobRecord,
+        state: JobState,
+        *,
+        expect: tuple[JobState, ...],
+        started: bool = False,
+        **fields: str | int | float | None,
+    ) -> bool:
+        now = time.time()
+        if started:
+            fields["started_at"] = now
+        return await self._jobs.transition(job.id, to=state, expect=expect, now=now, **fields)
+
+    async def _fail(
+        self, job: JobRecord, state: JobState, code: str, *, text: str | None = None
+    ) -> None:
+        if not await self._jobs.transition(
+            job.id, to=state, expect=UNFINISHED, now=time.time(), error=code
+        ):
+            return  # already cancelled or finished: nothing more to say
+        message = text or code_text(code, provider=display_name(job.provider))
+        await self._delivery.replace_status(job, message)
+
+    async def _interrupt(self, job: JobRecord) -> None:
+        """A paid call was in flight when the process died: never re-sent, the user decides."""
+        if not await self._jobs.transition(
+            job.id,
+            to=JobState.INTERRUPTED,
+            expect=(JobState.SUBMITTING,),
+            now=time.time(),
+            error="interrupted",
+        ):
+            return
+        logger.info("job %d: interrupted before its task id was known", job.id)
+        with self._i18n.context(), self._i18n.use_locale(job.language):
+            text = _(
+                "⚠️ This job was interrupted by a restart before {provider} confirmed it, "
+                "so nothing was delivered. Tap Retry to send it again."
+            ).format(provider=display_name(job.provider))
+            try:
+                await self._delivery.replace_status(job, text, reply_markup=retry_keyboard(job.id))
+            except TelegramForbiddenError:
+                await self._users.set_active(job.user_id, active=False)
+
+    @asynccontextmanager
+    async def _progress(self, job: JobRecord) -> AsyncIterator[None]:
+        task = asyncio.create_task(self._report_progress(job), name=f"job-{job.id}-progress")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    async def _report_progress(self, job: JobRecord) -> None:
+        started = time.monotonic()
+        action = "upload_photo" if job.kind is JobKind.GENERATE else "typing"
+        next_action, next_edit = started, started + self._timing.progress_every
+        status_id = job.status_message_id
+        while True:
+            now = time.monotonic()
+            try:
+                if now >= next_action:
+                    next_action = now + self._timing.action_every
+                    await self._bot.send_chat_action(chat_id=job.chat_id, action=action)
+                if status_id is not None and now >= next_edit:
+                    next_edit = now + self._timing.progress_every
+                    alive = await edit_text(
+                        self._bot,
+                        chat_id=job.chat_id,
+                        message_id=status_id,
+                        text=_working_text(job, int(now - started)),
+                        reply_markup=cancel_keyboard(job.id),
+                    )
+                    status_id = status_id if alive else None
+            except (TelegramBadRequest, TelegramForbiddenError) as e:
+                # Progress is decoration: a failure here must never fail the job itself.
+                logger.debug("job %d: progress update failed: %s", job.id, type(e).__name__)
+            wake = next_action if status_id is None else min(next_action, next_edit)
+            await asyncio.sleep(max(0.0, wake - time.monotonic()))
+
+
+def _working_text(job: JobRecord, seconds: int) -> str:
+    provider = display_name(job.provider)
+    if job.kind is JobKind.GENERATE:
+        return _("🎨 Generating with {provider}… {seconds} s").format(
+            provider=provider, seconds=seconds
+        )
+    return _("🔎 Looking at the photo with {provider}… {seconds} s").format(
+        provider=provider, seconds=seconds
+    )
+
+
+def _waiting_text() -> str:
+    return _("⏳ Waiting for your other jobs to finish…")

@@ -1,0 +1,279 @@
+"""Generation and describe jobs: stored before any provider call, moved on by compare-and-set."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import aiosqlite
+
+from bot.storage.db import Database
+
+
+class JobKind(StrEnum):
+    """What a job asks of its provider."""
+
+    GENERATE = "generate"
+    DESCRIBE = "describe"
+
+
+class JobState(StrEnum):
+    """Where a job is; see UNFINISHED and TERMINAL."""
+
+    QUEUED = "queued"
+    SUBMITTING = "submitting"
+    """A paid call may be in flight and no task id is known: never re-sent after a restart."""
+    POLLING = "polling"
+    """The provider's task id is stored: polling can resume after a restart."""
+    DELIVERING = "delivering"
+    """The result is obtained (stored in result_*) and being sent."""
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+    TIMED_OUT = "timed_out"
+
+
+UNFINISHED = frozenset(
+    {JobState.QUEUED, JobState.SUBMITTING, JobState.POLLING, JobState.DELIVERING}
+)
+TERMINAL = frozenset(JobState) - UNFINISHED
+_UNFINISHED_VALUES = tuple(sorted(state.value for state in UNFINISHED))
+
+_SELECT = (
+    "SELECT id, kind, provider, user_id, chat_id, chat_type, request_message_id, status_message_id,"
+    " prompt, options, input_file_id, credential_source, language, task_id, state, attempts,"
+    " error, result_text, result_path, result_mime, result_message_id, document_file_id,"
+    " created_at, updated_at, started_at, finished_at FROM jobs"
+)
+
+_SETTABLE = {
+    "task_id": "task_id = ?",
+    "error": "error = ?",
+    "result_text": "result_text = ?",
+    "result_path": "result_path = ?",
+    "result_mime": "result_mime = ?",
+    "result_message_id": "result_message_id = ?",
+    "attempts": "attempts = ?",
+    "started_at": "started_at = ?",
+    "finished_at": "finished_at = ?",
+}
+"""Columns `transition` may set, each with its SQL written here: never a name from a caller."""
+
+FieldValue = str | int | float | None
+
+
+def _placeholders(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+_UNFINISHED_IN = _placeholders(len(_UNFINISHED_VALUES))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewJob:
+    """What a handler knows when it asks for a job."""
+
+    kind: JobKind
+    provider: str
+    user_id: int
+    chat_id: int
+    chat_type: str
+    request_message_id: int | None = None
+    prompt: str
+    options: Mapping[str, str] = field(default_factory=dict)
+    input_file_id: str | None = None
+    credential_source: str
+    """own | operator: whose credential pays."""
+    language: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobRecord:
+    """One job as stored."""
+
+    id: int
+    kind: JobKind
+    provider: str
+    user_id: int
+    chat_id: int
+    chat_type: str
+    request_message_id: int | None
+    status_message_id: int | None
+    prompt: str
+    options: dict[str, str]
+    input_file_id: str | None
+    credential_source: str
+    language: str
+    task_id: str | None
+    state: JobState
+    attempts: int
+    error: str | None
+    result_text: str | None
+    result_path: str | None
+    result_mime: str | None
+    result_message_id: int | None
+    document_file_id: str | None
+    created_at: float
+    updated_at: float
+    started_at: float | None
+    finished_at: float | None
+
+
+class Jobs:
+    """The jobs table."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, job: NewJob, *, now: float) -> JobRecord:
+        """Store a new job, QUEUED."""
+        options = dict(job.options)
+        job_id = await self._db.insert(
+            "INSERT INTO jobs (kind, provider, user_id, chat_id, chat_type, request_message_id,"
+            " prompt, options, input_file_id, credential_source, language, state,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                job.kind.value,
+                job.provider,
+                job.user_id,
+                job.chat_id,
+                job.chat_type,
+                job.request_message_id,
+                job.prompt,
+                json.dumps(options, sort_keys=True),
+                job.input_file_id,
+                job.credential_source,
+                job.language,
+                JobState.QUEUED.value,
+                now,
+                now,
+            ),
+        )
+        return JobRecord(
+            id=job_id,
+            kind=job.kind,
+            provider=job.provider,
+            user_id=job.user_id,
+            chat_id=job.chat_id,
+            chat_type=job.chat_type,
+            request_message_id=job.request_message_id,
+            status_message_id=None,
+            prompt=job.prompt,
+            options=options,
+            input_file_id=job.input_file_id,
+            credential_source=job.credential_source,
+            language=job.language,
+            task_id=None,
+            state=JobState.QUEUED,
+            attempts=0,
+            error=None,
+            result_text=None,
+            result_path=None,
+            result_mime=None,
+            result_message_id=None,
+            document_file_id=None,
+            created_at=now,
+            updated_at=now,
+            started_at=None,
+            finished_at=None,
+        )
+
+    async def get(self, job_id: int) -> JobRecord | None:
+        """The job, or None."""
+        row = await self._db.fetchone(_SELECT + " WHERE id = ?", (job_id,))
+        return None if row is None else _record(row)
+
+    async def set_status_message(self, job_id: int, message_id: int) -> None:
+        """Remember the message that shows the job's progress."""
+        await self._db.execute(
+            "UPDATE jobs SET status_message_id = ? WHERE id = ?", (message_id, job_id)
+        )
+
+    async def set_document_file_id(self, job_id: int, file_id: str) -> None:
+        """Remember the Telegram file id of the original sent as a document, to resend it."""
+        await self._db.execute(
+            "UPDATE jobs SET document_file_id = ? WHERE id = ?", (file_id, job_id)
+        )
+
+    async def transition(
+        self,
+        job_id: int,
+        *,
+        to: JobState,
+        expect: Collection[JobState] | None = None,
+        now: float,
+        **fields: FieldValue,
+    ) -> bool:
+        """Move the job to `to` if it is in one of `expect` (default: any unfinished state).
+
+        An atomic compare-and-set: False when the job was elsewhere (cancelled meanwhile, say),
+        and then nothing is written. `fields` set columns of `_SETTABLE` in the same statement;
+        a terminal state sets finished_at to `now` unless given.
+        """
+        unknown = sorted(set(fields) - _SETTABLE.keys())
+        if unknown:
+            raise ValueError(f"transition cannot set {', '.join(unknown)}")
+        expected = UNFINISHED if expect is None else frozenset(expect)
+        if not expected:
+            raise ValueError("transition needs at least one expected state")
+        if to in TERMINAL:
+            fields.setdefault("finished_at", now)
+        assignments = ["state = ?", "updated_at = ?", *(_SETTABLE[name] for name in fields)]
+        states = sorted(state.value for state in expected)
+        # Only literals are joined here: the assignments come from _SETTABLE, the rest are "?".
+        sql = (
+            f"UPDATE jobs SET {', '.join(assignments)}"  # noqa: S608
+            f" WHERE id = ? AND state IN ({_placeholders(len(states))})"
+        )
+        changed = await self._db.execute(sql, (to.value, now, *fields.values(), job_id, *states))
+        return changed == 1
+
+    async def unfinished(self) -> list[JobRecord]:
+        """Every unfinished job, oldest first: what a restart resumes."""
+        rows = await self._db.fetchall(
+            _SELECT + f" WHERE state IN ({_UNFINISHED_IN}) ORDER BY id", _UNFINISHED_VALUES
+        )
+        return [_record(row) for row in rows]
+
+    async def active_for_user(self, user_id: int) -> list[JobRecord]:
+        """The user's unfinished jobs, oldest first."""
+        rows = await self._db.fetchall(
+            _SELECT + f" WHERE user_id = ? AND state IN ({_UNFINISHED_IN}) ORDER BY id",
+            (user_id, *_UNFINISHED_VALUES),
+        )
+        return [_record(row) for row in rows]
+
+
+def _record(row: aiosqlite.Row) -> JobRecord:
+    options = json.loads(row["options"])
+    return JobRecord(
+        id=row["id"],
+        kind=JobKind(row["kind"]),
+        provider=row["provider"],
+        user_id=row["user_id"],
+        chat_id=row["chat_id"],
+        chat_type=row["chat_type"],
+        request_message_id=row["request_message_id"],
+        status_message_id=row["status_message_id"],
+        prompt=row["prompt"],
+        options={k: v for k, v in options.items() if isinstance(v, str)},
+        input_file_id=row["input_file_id"],
+        credential_source=row["credential_source"],
+        language=row["language"],
+        task_id=row["task_id"],
+        state=JobState(row["state"]),
+        attempts=row["attempts"],
+        error=row["error"],
+        result_text=row["result_text"],
+        result_path=row["result_path"],
+        result_mime=row["result_mime"],
+        result_message_id=row["result_message_id"],
+        document_file_id=row["document_file_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+    )

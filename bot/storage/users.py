@@ -1,0 +1,121 @@
+"""Users: language, settings and whether the bot can still reach them."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.storage.db import Database
+
+_SELECT = "SELECT id, language, telegram_language, settings, active FROM users"
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """One user as stored."""
+
+    id: int
+    language: str | None
+    telegram_language: str | None
+    settings: dict[str, str]
+    active: bool
+
+
+class Users:
+    """The users table."""
+
+    def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def touch(self, user_id: int, *, telegram_language: str | None) -> UserRecord:
+        """The user, created if new; writes only when something changed (every update calls it).
+
+        A None `telegram_language` (Telegram did not say) keeps the one already known.
+        """
+        user = await self.get(user_id)
+        if (
+            user is not None
+            and user.active
+            and (telegram_language is None or telegram_language == user.telegram_language)
+        ):
+            return user
+        now = self._clock()
+        await self._db.execute(
+            "INSERT INTO users (id, telegram_language, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET"
+            " telegram_language = coalesce(excluded.telegram_language, telegram_language),"
+            " active = 1, updated_at = excluded.updated_at",
+            (user_id, telegram_language, now, now),
+        )
+        stored = await self.get(user_id)
+        if stored is None:
+            raise RuntimeError("the user row vanished right after it was written")
+        return stored
+
+    async def get(self, user_id: int) -> UserRecord | None:
+        """The user, or None if never seen."""
+        row = await self._db.fetchone(_SELECT + " WHERE id = ?", (user_id,))
+        return None if row is None else _record(row)
+
+    async def set_language(self, user_id: int, language: str | None) -> None:
+        """Store the user's explicit language choice; None goes back to Telegram's."""
+        now = self._clock()
+        await self._db.execute(
+            "INSERT INTO users (id, language, created_at, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET"
+            " language = excluded.language, updated_at = excluded.updated_at",
+            (user_id, language, now, now),
+        )
+
+    async def set_setting(self, user_id: int, name: str, value: str | None) -> None:
+        """Set one setting; None removes it (the default applies again)."""
+        now = self._clock()
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone("SELECT settings FROM users WHERE id = ?", (user_id,))
+            settings = _settings(row["settings"]) if row is not None else {}
+            if value is None:
+                settings.pop(name, None)
+            else:
+                settings[name] = value
+            await tx.execute(
+                "INSERT INTO users (id, settings, created_at, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET"
+                " settings = excluded.settings, updated_at = excluded.updated_at",
+                (user_id, json.dumps(settings, sort_keys=True), now, now),
+            )
+
+    async def set_active(self, user_id: int, active: bool) -> None:
+        """Mark whether the bot can reach the user (False once they block it)."""
+        await self._db.execute(
+            "UPDATE users SET active = ?, updated_at = ? WHERE id = ? AND active != ?",
+            (int(active), self._clock(), user_id, int(active)),
+        )
+
+    async def count(self) -> int:
+        """How many users the bot has seen."""
+        row = await self._db.fetchone("SELECT count(*) FROM users")
+        return int(row[0]) if row is not None else 0
+
+
+def _record(row: aiosqlite.Row) -> UserRecord:
+    return UserRecord(
+        id=row["id"],
+        language=row["language"],
+        telegram_language=row["telegram_language"],
+        settings=_settings(row["settings"]),
+        active=bool(row["active"]),
+    )
+
+
+def _settings(text: str) -> dict[str, str]:
+    """The settings object, keeping only string values (the only kind ever written)."""
+    loaded = json.loads(text)
+    if not isinstance(loaded, dict):
+        return {}
+    return {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, str)}

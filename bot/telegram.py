@@ -1,0 +1,110 @@
+"""Telegram calls that tolerate what Telegram does: flood waits, vanished messages, blocks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+from aiogram.types import InlineKeyboardMarkup
+
+logger = logging.getLogger(__name__)
+
+MAX_FLOOD_WAIT = 60.0
+"""Longest flood wait sat out inside one call; a longer one is raised to the caller."""
+
+
+class PatientRequests(BaseRequestMiddleware):
+    """Sits out flood control (`retry_after`) and retries Telegram's 5xx and network errors."""
+
+    def __init__(self, *, attempts: int = 4, base_delay: float = 0.5) -> None:
+        self._attempts = attempts
+        self._base_delay = base_delay
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if method.__api_method__ == "getUpdates":
+            return await make_request(bot, method)  # aiogram's polling loop has its own backoff
+        for attempt in range(self._attempts):
+            last = attempt == self._attempts - 1
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as e:
+                if last or e.retry_after > MAX_FLOOD_WAIT:
+                    raise
+                logger.warning(
+                    "flood control on %s: waiting %d s", method.__api_method__, e.retry_after
+                )
+                await asyncio.sleep(e.retry_after)
+            except (TelegramServerError, TelegramNetworkError) as e:
+                if last:
+                    raise
+                delay = self._base_delay * 2**attempt * random.uniform(1, 1.5)  # noqa: S311
+                logger.warning("%s failed (%s); retrying", method.__api_method__, type(e).__name__)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def is_not_modified(error: TelegramBadRequest) -> bool:
+    """The edit changed nothing: harmless."""
+    return "message is not modified" in error.message
+
+
+def is_message_gone(error: TelegramBadRequest) -> bool:
+    """The message was deleted (by the user or an admin) or can no longer be edited."""
+    text = error.message.lower()
+    return any(
+        marker in text
+        for marker in (
+            "message to edit not found",
+            "message to delete not found",
+            "message can't be edited",
+            "message can't be deleted",
+            "message_id_invalid",
+        )
+    )
+
+
+async def edit_text(
+    bot: Bot,
+    *,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """Edit a message's text; False when the message is gone, True otherwise."""
+    try:
+        await bot.edit_message_text(
+            chat_id=chat_id, message_id=message_id, text=text, reply_markup=reply_markup
+        )
+    except TelegramBadRequest as e:
+        if is_not_modified(e):
+            return True
+        if is_message_gone(e):
+            return False
+        raise
+    return True
+
+
+async def delete_quietly(bot: Bot, *, chat_id: int, message_id: int) -> bool:
+    """Delete a message if possible; False when it could not be deleted."""
+    try:
+        return await bot.delete_message(chat_id=chat_id, message_id=message_id)
+    except TelegramBadRequest as e:
+        logger.debug("could not delete message %d: %s", message_id, e.message)
+        return False

@@ -1,0 +1,147 @@
+"""Describe photos: a photo or image file (caption = question), or /describe as a reply."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.choices import DESCRIBE_ORDER, choose_provider, no_key_reply
+from bot.filters import ImageToDescribe, is_image_document
+from bot.formatting import escape
+from bot.jobs.delivery import TELEGRAM_DOWNLOAD_LIMIT
+from bot.jobs.runner import JobRunner
+from bot.keychain import KeyChain
+from bot.options import OptionSyntaxError, parse_options
+from bot.storage.jobs import JobKind, NewJob
+from bot.storage.users import UserRecord
+from services.registry import Providers
+
+
+def _image_file(message: Message) -> tuple[str, int | None] | None:
+    """The file id and size of the message's photo (largest size) or image document."""
+    if message.photo:
+        largest = message.photo[-1]
+        return largest.file_id, largest.file_size
+    if message.document is not None and is_image_document(message):
+        return message.document.file_id, message.document.file_size
+    return None
+
+
+async def describe_image(
+    message: Message,
+    question: str,
+    bot: Bot,
+    keychain: KeyChain,
+    providers: Providers,
+    runner: JobRunner,
+    user_record: UserRecord,
+    i18n: I18n,
+) -> None:
+    """A photo or image file: its caption is the question."""
+    await _start(message, message, question, bot, keychain, providers, runner, user_record, i18n)
+
+
+async def describe_reply(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    keychain: KeyChain,
+    providers: Providers,
+    runner: JobRunner,
+    user_record: UserRecord,
+    i18n: I18n,
+) -> None:
+    """/describe [question] as a reply to a photo: describe the replied-to photo."""
+    target = message.reply_to_message
+    assert target is not None
+    if _image_file(target) is None:
+        await message.reply(_("Reply with /describe to a photo or an image file."))
+        return
+    await _start(
+        message, target, command.args or "", bot, keychain, providers, runner, user_record, i18n
+    )
+
+
+async def describe_usage(message: Message) -> None:
+    """/describe with nothing to describe."""
+    await message.reply(_("Send me a photo, or reply to a photo with /describe and your question."))
+
+
+async def _start(
+    request: Message,
+    image_message: Message,
+    question: str,
+    bot: Bot,
+    keychain: KeyChain,
+    providers: Providers,
+    runner: JobRunner,
+    user_record: UserRecord,
+    i18n: I18n,
+) -> None:
+    if request.from_user is None:
+        return
+    image = _image_file(image_message)
+    assert image is not None
+    file_id, size = image
+    if size is not None and size > TELEGRAM_DOWNLOAD_LIMIT:
+        await request.reply(
+            _("This file is over 20 MB, the most Telegram lets me download. Send a smaller one.")
+        )
+        return
+    try:
+        parsed = parse_options(question)
+    except OptionSyntaxError as e:
+        await request.reply(
+            _("Option --{option}: {problem}").format(
+                option=escape(e.option), problem=escape(e.problem)
+            )
+        )
+        return
+    if parsed.options:
+        await request.reply(_("Describing takes only --provider describepicture|codexaeternum."))
+        return
+    usable = await keychain.sources(request.from_user.id)
+    provider = choose_provider(
+        requested=parsed.provider,
+        preferred=user_record.settings.get("describe_provider"),
+        order=DESCRIBE_ORDER,
+        usable=usable,
+    )
+    if provider is not None and provider not in providers.describers:
+        await request.reply(
+            _("I cannot describe with {name}. Choose one of: {valid}.").format(
+                name=escape(provider), valid=", ".join(providers.describers)
+            )
+        )
+        return
+    if provider is None or provider not in usable:
+        text, keyboard = await no_key_reply(bot, provider)
+        await request.reply(text, reply_markup=keyboard)
+        return
+    await runner.enqueue(
+        NewJob(
+            kind=JobKind.DESCRIBE,
+            provider=provider,
+            user_id=request.from_user.id,
+            chat_id=request.chat.id,
+            chat_type=request.chat.type,
+            request_message_id=request.message_id,
+            prompt=parsed.text or _("Describe this image"),
+            options={},
+            input_file_id=file_id,
+            credential_source=usable[provider],
+            language=i18n.current_locale,
+        )
+    )
+
+
+def create_router() -> Router:
+    """The describe router with its handlers."""
+    router = Router(name="describe")
+    router.message.register(describe_image, ImageToDescribe())
+    router.message.register(describe_reply, Command("describe"), F.reply_to_message)
+    router.message.register(describe_usage, Command("describe"))
+    return router

@@ -1,0 +1,62 @@
+"""Errors no handler expected: logged without secrets, the user told briefly."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent, User
+from aiogram.utils.i18n import gettext as _
+
+from bot.storage import Storage
+from bot.telegram import is_not_modified
+
+logger = logging.getLogger(__name__)
+
+
+async def user_blocked_bot(
+    event: ErrorEvent, store: Storage, event_from_user: User | None = None
+) -> None:
+    """The user blocked the bot: stop writing to them until they come back."""
+    if event_from_user is not None:
+        await store.users.set_active(event_from_user.id, active=False)
+        logger.info("user %d blocked the bot; marked inactive", event_from_user.id)
+
+
+async def bad_request(event: ErrorEvent) -> None:
+    """An edit that changed nothing is fine; anything else is a bug worth a log line."""
+    assert isinstance(event.exception, TelegramBadRequest)
+    if not is_not_modified(event.exception):
+        logger.error(
+            "update %d: Telegram refused a call: %s",
+            event.update.update_id,
+            event.exception.message,
+        )
+
+
+async def unexpected(event: ErrorEvent) -> None:
+    """Log the failure (type and place, no secrets) and tell the user something went wrong."""
+    logger.error(
+        "update %d failed: %s",
+        event.update.update_id,
+        type(event.exception).__name__,
+        exc_info=event.exception,
+    )
+    message = event.update.message or (
+        event.update.callback_query.message if event.update.callback_query else None
+    )
+    if event.update.callback_query is not None:
+        await event.update.callback_query.answer(_("Something went wrong. Please try again."))
+    elif message is not None:
+        await message.answer(_("Something went wrong. Please try again."))
+
+
+def create_router() -> Router:
+    """The errors router with its handlers."""
+    router = Router(name="errors")
+    router.errors.register(user_blocked_bot, ExceptionTypeFilter(TelegramForbiddenError))
+    router.errors.register(bad_request, ExceptionTypeFilter(TelegramBadRequest))
+    router.errors.register(unexpected)
+    return router

@@ -1,0 +1,116 @@
+"""/imagine: generate an image from a prompt with Midjourney-style options."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.choices import GENERATE_ORDER, choose_provider, no_key_reply
+from bot.formatting import escape
+from bot.jobs.runner import JobRunner
+from bot.keychain import KeyChain
+from bot.options import OptionSyntaxError, parse_options
+from bot.providers import display_name
+from bot.storage.jobs import JobKind, NewJob
+from bot.storage.users import UserRecord
+from services.errors import InvalidOptionError
+from services.registry import Providers
+
+
+def imagine_usage() -> str:
+    """How /imagine is written."""
+    return "\n".join(
+        [
+            _("Describe the image after /imagine, for example:"),
+            "<code>/imagine a lighthouse at dawn, watercolor --ar 16:9</code>",
+            _("Options: --provider gptunnel|codexaeternum|ailuna, --ar (GPTunnel), "
+              "--res, --style, --medium, --filter (AiLuna)."),
+        ]
+    )  # fmt: skip
+
+
+def invalid_option_text(error: InvalidOptionError) -> str:
+    """Which option value was refused, and the valid ones."""
+    return _("{provider} does not accept --{option} {value}. Valid values: {valid}").format(
+        provider=display_name(error.provider),
+        option=escape(error.option),
+        value=escape(error.value),
+        valid=escape(", ".join(error.allowed) or "-"),
+    )
+
+
+async def imagine(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    keychain: KeyChain,
+    providers: Providers,
+    runner: JobRunner,
+    user_record: UserRecord,
+    i18n: I18n,
+) -> None:
+    """Check the prompt and options, pick the provider and a credential, start the job."""
+    if message.from_user is None:
+        return
+    try:
+        parsed = parse_options(command.args or "")
+    except OptionSyntaxError as e:
+        await message.reply(
+            _("Option --{option}: {problem}").format(
+                option=escape(e.option), problem=escape(e.problem)
+            )
+            + "\n\n"
+            + imagine_usage()
+        )
+        return
+    if not parsed.text:
+        await message.reply(imagine_usage())
+        return
+    usable = await keychain.sources(message.from_user.id)
+    provider = choose_provider(
+        requested=parsed.provider,
+        preferred=user_record.settings.get("generate_provider"),
+        order=GENERATE_ORDER,
+        usable=usable,
+    )
+    if provider is not None and provider not in providers.generators:
+        await message.reply(
+            _("I cannot generate with {name}. Choose one of: {valid}.").format(
+                name=escape(provider), valid=", ".join(providers.generators)
+            )
+        )
+        return
+    if provider is None or provider not in usable:
+        text, keyboard = await no_key_reply(bot, provider)
+        await message.reply(text, reply_markup=keyboard)
+        return
+    try:
+        options = providers.generators[provider].validate_options(parsed.options)
+    except InvalidOptionError as e:
+        await message.reply(invalid_option_text(e))
+        return
+    await runner.enqueue(
+        NewJob(
+            kind=JobKind.GENERATE,
+            provider=provider,
+            user_id=message.from_user.id,
+            chat_id=message.chat.id,
+            chat_type=message.chat.type,
+            request_message_id=message.message_id,
+            prompt=parsed.text,
+            options=options,
+            input_file_id=None,
+            credential_source=usable[provider],
+            language=i18n.current_locale,
+        )
+    )
+
+
+def create_router() -> Router:
+    """The imagine router with its handlers."""
+    router = Router(name="imagine")
+    router.message.register(imagine, Command("imagine"))
+    return router

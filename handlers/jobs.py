@@ -1,0 +1,145 @@
+"""/tasks and the buttons on job messages: cancel, again, retry, original file."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, FSInputFile, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.callbacks import JobAction, JobButton
+from bot.formatting import escape, shorten
+from bot.jobs.runner import JobRunner
+from bot.keyboards import tasks_keyboard
+from bot.providers import display_name
+from bot.storage import Storage
+from bot.storage.jobs import JobRecord, JobState, NewJob
+
+logger = logging.getLogger(__name__)
+
+
+def _state_text(job: JobRecord) -> str:
+    return {
+        JobState.QUEUED: _("waiting"),
+        JobState.SUBMITTING: _("sending"),
+        JobState.POLLING: _("in progress"),
+        JobState.DELIVERING: _("delivering"),
+    }.get(job.state, str(job.state))
+
+
+async def tasks(message: Message, store: Storage) -> None:
+    """The user's unfinished jobs, each with a Cancel button."""
+    if message.from_user is None:
+        return
+    jobs = await store.jobs.active_for_user(message.from_user.id)
+    if not jobs:
+        await message.answer(_("You have no running jobs."))
+        return
+    lines = [_("<b>Your running jobs</b>")]
+    for job in jobs:
+        lines.append(
+            f"#{job.id} · {display_name(job.provider)} · {_state_text(job)} · "
+            f"<i>{shorten(escape(job.prompt), 60)}</i>"
+        )
+    await message.answer("\n".join(lines), reply_markup=tasks_keyboard(j.id for j in jobs))
+
+
+async def _own_job(query: CallbackQuery, data: JobAction, store: Storage) -> JobRecord | None:
+    """The job behind a button, if it exists, is in this chat and belongs to the presser."""
+    job = await store.jobs.get(data.job_id)
+    chat_id = query.message.chat.id if query.message else None
+    if job is None or job.chat_id != chat_id:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return None
+    if job.user_id != query.from_user.id:
+        await query.answer(_("Only the person who started this job can use this button."))
+        return None
+    return job
+
+
+async def cancel(
+    query: CallbackQuery, callback_data: JobAction, store: Storage, runner: JobRunner
+) -> None:
+    """✖️ Cancel: stop the job; a result that arrives later is dropped."""
+    job = await _own_job(query, callback_data, store)
+    if job is None:
+        return
+    if await runner.cancel(job):
+        await query.answer(_("Cancelled."))
+    else:
+        await query.answer(_("This job has already finished."))
+
+
+async def again(
+    query: CallbackQuery,
+    callback_data: JobAction,
+    store: Storage,
+    runner: JobRunner,
+    i18n: I18n,
+) -> None:
+    """🔁 Again / Retry: the same request as a new job."""
+    job = await _own_job(query, callback_data, store)
+    if job is None:
+        return
+    if callback_data.action is JobButton.RETRY and job.state is not JobState.INTERRUPTED:
+        await query.answer(_("This job was already retried or finished."))
+        return
+    # An interrupted job is closed first, so a second press of Retry cannot start a second copy.
+    if callback_data.action is JobButton.RETRY and not await store.jobs.transition(
+        job.id,
+        to=JobState.CANCELLED,
+        expect=(JobState.INTERRUPTED,),
+        now=time.time(),
+        error="retried",
+    ):
+        await query.answer(_("This job was already retried or finished."))
+        return
+    await runner.enqueue(
+        NewJob(
+            kind=job.kind,
+            provider=job.provider,
+            user_id=job.user_id,
+            chat_id=job.chat_id,
+            chat_type=job.chat_type,
+            request_message_id=job.request_message_id,
+            prompt=job.prompt,
+            options=dict(job.options),
+            input_file_id=job.input_file_id,
+            credential_source=job.credential_source,
+            language=i18n.current_locale,
+        )
+    )
+    await query.answer()
+
+
+async def original(
+    query: CallbackQuery, callback_data: JobAction, store: Storage, runner: JobRunner, bot: Bot
+) -> None:
+    """📎 Original file: the untouched result bytes as a document (anyone in the chat may ask)."""
+    job = await store.jobs.get(callback_data.job_id)
+    chat_id = query.message.chat.id if query.message else None
+    path = runner.result_file(job) if job is not None else None
+    if job is None or job.chat_id != chat_id or path is None or not path.is_file():
+        await query.answer(_("The original file is no longer available."), show_alert=True)
+        return
+    document = job.document_file_id or FSInputFile(path, filename=f"iris-{job.id}{path.suffix}")
+    sent = await bot.send_document(chat_id=job.chat_id, document=document)
+    if job.document_file_id is None and sent.document is not None:
+        await store.jobs.set_document_file_id(job.id, sent.document.file_id)
+    await query.answer()
+
+
+def create_router() -> Router:
+    """The jobs router with its handlers."""
+    router = Router(name="jobs")
+    router.message.register(tasks, Command("tasks"))
+    router.callback_query.register(cancel, JobAction.filter(F.action == JobButton.CANCEL))
+    router.callback_query.register(
+        again, JobAction.filter(F.action.in_({JobButton.AGAIN, JobButton.RETRY}))
+    )
+    router.callback_query.register(original, JobAction.filter(F.action == JobButton.ORIGINAL))
+    return router

@@ -1,0 +1,181 @@
+"""Private chats: /setkey, /keys and /delkey, and the buttons of the /keys list."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.callbacks import KeyAction, KeyButton
+from bot.formatting import escape
+from bot.keyboards import keys_keyboard
+from bot.keychain import KeyChain
+from bot.providers import DISPLAY_NAMES, display_name
+from bot.telegram import delete_quietly
+from services.ailuna import AiLunaCredential
+from services.base import Credential, CredentialFormatError
+from services.codexaeternum import CodexAeternumCredential
+from services.errors import AuthError, ServiceError
+from services.registry import Providers
+
+logger = logging.getLogger(__name__)
+
+
+def setkey_usage() -> str:
+    """How /setkey is written, for each provider."""
+    return "\n".join(
+        [
+            _("Send your key like this (I delete the message right away):"),
+            "<code>/setkey codexaeternum you@example.com SECRET_TOKEN</code>",
+            "<code>/setkey describepicture APP_ID</code>",
+            "<code>/setkey gptunnel API_KEY</code>",
+            "<code>/setkey ailuna API_KEY</code>",
+        ]
+    )
+
+
+async def show_keys(message: Message, keychain: KeyChain, *, user_id: int) -> None:
+    """The user's keys, masked, with a button per provider to add or remove one."""
+    masked = await keychain.masked(user_id)
+    lines = [_("<b>Your keys</b>")]
+    for provider, name in DISPLAY_NAMES.items():
+        if provider in masked:
+            lines.append(f"✅ {name}: <code>{escape(masked[provider])}</code>")
+        else:
+            lines.append(_("▫️ {provider}: not set").format(provider=name))
+    lines += ["", setkey_usage()]
+    await message.answer("\n".join(lines), reply_markup=keys_keyboard(DISPLAY_NAMES, masked))
+
+
+async def keys_command(message: Message, keychain: KeyChain) -> None:
+    """/keys: list the user's keys."""
+    if message.from_user is not None:
+        await show_keys(message, keychain, user_id=message.from_user.id)
+
+
+async def setkey(
+    message: Message, command: CommandObject, bot: Bot, keychain: KeyChain, providers: Providers
+) -> None:
+    """/setkey: delete the message carrying the secret, check the key where cheap, store it."""
+    if message.from_user is None:
+        return
+    deleted = await delete_quietly(bot, chat_id=message.chat.id, message_id=message.message_id)
+    parts = (command.args or "").split()
+    if not parts:
+        await message.answer(setkey_usage())
+        return
+    provider, values = parts[0].lower(), parts[1:]
+    credential_type = providers.credential_types.get(provider)
+    if credential_type is None:
+        await message.answer(
+            _("Unknown provider {name}. Choose one of: {valid}.").format(
+                name=escape(parts[0]), valid=", ".join(DISPLAY_NAMES)
+            )
+            + "\n\n"
+            + setkey_usage()
+        )
+        return
+    try:
+        credential = credential_type.from_parts(values)
+    except CredentialFormatError:
+        await message.answer(
+            _("That does not look like a {provider} key.").format(provider=display_name(provider))
+            + "\n\n"
+            + setkey_usage()
+        )
+        return
+    verdict = await _check(credential, providers)
+    if verdict is False:
+        await message.answer(
+            _("{provider} rejected this key. Check it and send it again.").format(
+                provider=display_name(provider)
+            )
+        )
+        return
+    await keychain.store(message.from_user.id, credential)
+    logger.info("user %d stored a %s key", message.from_user.id, provider)
+    lines = [
+        _("🔑 Saved your {provider} key: <code>{masked}</code>").format(
+            provider=display_name(provider), masked=escape(credential.masked())
+        )
+    ]
+    if verdict is None:
+        lines.append(_("I could not check it right now; it will be checked on first use."))
+    if not deleted:
+        lines.append(_("⚠️ I could not delete your message with the key. Please delete it."))
+    await message.answer("\n".join(lines))
+
+
+async def _check(credential: Credential, providers: Providers) -> bool | None:
+    """True if the provider accepted the key, False if it rejected it, None if unknown."""
+    try:
+        if isinstance(credential, CodexAeternumCredential):
+            await providers.codexaeternum.exchange_token(credential)
+        elif isinstance(credential, AiLunaCredential):
+            await providers.ailuna.list_images(credential, per_page=10)
+        else:
+            return None  # no cheap call exists: checked at first use
+    except AuthError:
+        return False
+    except ServiceError as e:
+        logger.info("could not check a %s key: %s", credential.provider, type(e).__name__)
+        return None
+    return True
+
+
+async def delkey(message: Message, command: CommandObject, keychain: KeyChain) -> None:
+    """/delkey <provider>: forget a stored key."""
+    if message.from_user is None:
+        return
+    provider = (command.args or "").strip().lower()
+    if provider not in DISPLAY_NAMES:
+        await message.answer(
+            _("Which key? Send /delkey and one of: {valid}.").format(valid=", ".join(DISPLAY_NAMES))
+        )
+        return
+    await _remove(message, keychain, user_id=message.from_user.id, provider=provider)
+
+
+async def _remove(message: Message, keychain: KeyChain, *, user_id: int, provider: str) -> None:
+    if await keychain.remove(user_id, provider):
+        text = _("🗑 Removed your {provider} key.")
+    else:
+        text = _("You had no {provider} key.")
+    await message.answer(text.format(provider=display_name(provider)))
+
+
+async def delete_button(query: CallbackQuery, callback_data: KeyAction, keychain: KeyChain) -> None:
+    """🗑 on the /keys list."""
+    if callback_data.provider not in DISPLAY_NAMES or not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."))
+        return
+    await _remove(
+        query.message, keychain, user_id=query.from_user.id, provider=callback_data.provider
+    )
+    await query.answer()
+
+
+async def add_button(query: CallbackQuery, callback_data: KeyAction) -> None:
+    """➕ on the /keys list: how to send that provider's key."""
+    if callback_data.provider not in DISPLAY_NAMES or not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."))
+        return
+    await query.message.answer(setkey_usage())
+    await query.answer()
+
+
+def create_router() -> Router:
+    """The keys router with its handlers, scope filters on the router."""
+    router = Router(name="keys")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    router.message.register(keys_command, Command("keys"))
+    router.message.register(setkey, Command("setkey"))
+    router.message.register(delkey, Command("delkey"))
+    router.callback_query.register(delete_button, KeyAction.filter(F.action == KeyButton.DELETE))
+    router.callback_query.register(add_button, KeyAction.filter(F.action == KeyButton.ADD))
+    return router

@@ -1,0 +1,156 @@
+"""The real bot in-process: aiogram over HTTP against the fake Bot API and the provider fakes."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from bot.app import Application, create_application
+from bot.config import Settings, load_settings
+from bot.jobs.timing import Timing
+from bot.storage.jobs import JobRecord
+from tests.conftest import Serve
+from tests.fakes.ailuna import AiLunaState, make_app
+from tests.fakes.codexaeternum import FakeCodexAeternum
+from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
+from tests.fakes.describepicture import FakeDescribePicture
+from tests.fakes.gptunnel import GPTunnelFake
+from tests.fakes.telegram import ApiCall, Chat, FakeBotApi, Message, User
+
+TOKEN = "123456789:AAE_test-token-that-is-long-enough-1234"
+GPTUNNEL_KEY = "shds-FAKEgptunnelKEY0123456789abcdef"
+DESCRIBE_APP_ID = "app-id-0123456789-alice"
+CODEX_EMAIL = "alice@example.com"
+CODEX_SECRET = "codex-secret-token-0123456789"
+FAST = Timing(poll_delays=(0.02,), poll_max=0.02, progress_every=0.05, action_every=0.05)
+"""Production timing logic with short clocks, so jobs finish in milliseconds."""
+
+ALICE = User(id=1001, first_name="Alice", username="alice", language_code="en")
+BOB = User(id=1002, first_name="Bob", username="bob", language_code="en-US")
+GROUP = Chat(id=-100500, type="supergroup", title="Artists")
+
+
+def photo_bytes(width: int = 64, height: int = 48, fmt: str = "JPEG", seed: int = 1) -> bytes:
+    """A real image with noise, so it has a real size."""
+    rng = random.Random(seed)
+    image = Image.frombytes("RGB", (width, height), rng.randbytes(width * height * 3))
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+@dataclass
+class Iris:
+    """A running bot and everything around it, played by a test."""
+
+    api: FakeBotApi
+    gptunnel: GPTunnelFake
+    codex: FakeCodexAeternum
+    describepicture: FakeDescribePicture
+    ailuna: AiLunaState
+    settings: Settings
+    app: Application
+
+    async def say(
+        self, user: User, text: str, *, chat: Chat | None = None, reply_to: int | None = None
+    ) -> Message:
+        """The user sends a text (private chat unless `chat` is given)."""
+        return self.api.send_text(user, chat or Chat.private(user), text, reply_to=reply_to)
+
+    async def reply(
+        self, chat_id: int, *, after: int | None = None, timeout: float = 10
+    ) -> ApiCall:
+        """The next sendMessage of the bot into this chat."""
+        return await self.api.wait_for(
+            "sendMessage",
+            where=lambda c: int(c.params["chat_id"]) == chat_id,
+            after=after,
+            timeout=timeout,
+        )
+
+    async def job(self, job_id: int) -> JobRecord:
+        """A job as stored now."""
+        job = await self.app.storage.jobs.get(job_id)
+        assert job is not None
+        return job
+
+    async def set_key(self, user: User, *parts: str) -> None:
+        """Store a key through /setkey and wait for the confirmation."""
+        mark = self.api.mark()
+        self.api.send_text(user, Chat.private(user), "/setkey " + " ".join(parts))
+        await self.api.wait_for(
+            "sendMessage",
+            where=lambda c: "Saved your" in str(c.params.get("text", "")),
+            after=mark,
+        )
+
+
+def settings_for(tmp_path: Path, urls: dict[str, str], **overrides: Any) -> Settings:
+    """Settings pointing every endpoint at the loopback fakes."""
+    values: dict[str, Any] = {
+        "bot_token": TOKEN,
+        "telegram_api_url": urls["telegram"],
+        "data_dir": tmp_path / "data",
+        "gptunnel_url": urls["gptunnel"],
+        "codexaeternum_url": urls["codexaeternum"],
+        "describepicture_url": urls["describepicture"] + DESCRIBEPICTURE_PATH,
+        "ailuna_url": urls["ailuna"],
+        "job_timeout": 20,
+    }
+    values.update(overrides)
+    return load_settings(_env_file=None, **values)
+
+
+@asynccontextmanager
+async def running(app: Application) -> AsyncIterator[Application]:
+    """Poll with `app` until the block ends, then stop as on SIGTERM."""
+    task = asyncio.create_task(
+        app.dispatcher.start_polling(app.bot, handle_signals=False, polling_timeout=1)
+    )
+    try:
+        yield app
+    finally:
+        await app.dispatcher.stop_polling()
+        await asyncio.wait_for(task, 15)
+
+
+@asynccontextmanager
+async def iris_running(
+    serve: Serve, tmp_path: Path, *, timing: Timing = FAST, **overrides: Any
+) -> AsyncIterator[Iris]:
+    """Start the fakes and the bot; everything stops when the block ends."""
+    api = FakeBotApi(TOKEN)
+    gptunnel = GPTunnelFake()
+    codex = FakeCodexAeternum(users={CODEX_EMAIL: CODEX_SECRET})
+    describepicture = FakeDescribePicture(
+        key=bytes.fromhex("690c9d8f65f0d8a8572f1c29e9a30b1d67326281f395b3b649f3bb0afbf19d4b"),
+        credits={DESCRIBE_APP_ID: 100},
+    )
+    ailuna = AiLunaState()
+    urls = {
+        "telegram": (await serve(api.app())).url,
+        "gptunnel": (await serve(gptunnel.app())).url,
+        "codexaeternum": (await serve(codex.app())).url,
+        "describepicture": (await serve(describepicture.app())).url,
+        "ailuna": (await serve(make_app(ailuna))).url,
+    }
+    settings = settings_for(tmp_path, urls, **overrides)
+    app = await create_application(settings, timing=timing)
+    async with running(app):
+        yield Iris(
+            api=api,
+            gptunnel=gptunnel,
+            codex=codex,
+            describepicture=describepicture,
+            ailuna=ailuna,
+            settings=settings,
+            app=app,
+        )

@@ -1,0 +1,44 @@
+"""Every message the code uses is in every catalog, translated, with the same placeholders."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from scripts.update_locales import LOCALES, extract
+
+CATALOGS = sorted(LOCALES.glob("*/LC_MESSAGES/messages.po"))
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+
+def test_english_catalog_exists() -> None:
+    assert LOCALES / "en" / "LC_MESSAGES" / "messages.po" in CATALOGS
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda p: p.parent.parent.name)
+def test_catalog_is_complete(path: Path) -> None:
+    with path.open("rb") as f:
+        catalog = read_po(f)
+    missing, untranslated, mismatched = [], [], []
+    for message in extract():
+        if not message.id:
+            continue
+        found = catalog.get(message.id)
+        if found is None:
+            missing.append(message.id)
+            continue
+        strings = [
+            str(s) for s in (found.string if isinstance(found.string, tuple) else [found.string])
+        ]
+        if not all(strings):
+            untranslated.append(message.id)
+        ids = [str(i) for i in (message.id if isinstance(message.id, tuple) else [message.id])]
+        wanted = {name for text in ids for name in PLACEHOLDER.findall(text)}
+        if any(set(PLACEHOLDER.findall(s)) != wanted for s in strings if s):
+            mismatched.append(message.id)
+    assert missing == []
+    assert untranslated == []
+    assert mismatched == []
