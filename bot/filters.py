@@ -21,18 +21,35 @@ class ImageToDescribe(Filter):
     async def __call__(self, message: Message, bot: Bot) -> bool | dict[str, Any]:
         if not (message.photo or is_image_document(message)):
             return False
-        caption = message.caption or ""
-        username = (await bot.me()).username or ""
-        command = re.compile(rf"^/describe(?:@{re.escape(username)})?(?=\s|$)", re.IGNORECASE)
-        mention = re.compile(rf"@{re.escape(username)}\b", re.IGNORECASE)
-        addressed = bool(command.match(caption) or (username and mention.search(caption)))
-        if message.chat.type != ChatType.PRIVATE and not addressed:
+        question = await addressed_question(message, bot)
+        return False if question is None else {"question": question}
+
+
+class OtherFileForBot(Filter):
+    """A document that is not an image, sent to the bot the way an image to describe would be."""
+
+    async def __call__(self, message: Message, bot: Bot) -> bool:
+        if message.document is None or is_image_document(message):
             return False
-        question = mention.sub(" ", command.sub("", caption, count=1)) if username else caption
-        return {"question": " ".join(question.split())}
+        return await addressed_question(message, bot) is not None
 
 
 def is_image_document(message: Message) -> bool:
     """A document whose declared type is an image (the bytes are checked later)."""
     document = message.document
     return document is not None and (document.mime_type or "").startswith("image/")
+
+
+async def addressed_question(message: Message, bot: Bot) -> str | None:
+    """The caption minus the bot's command and mention; None in a group if it is not for the bot."""
+    caption = message.caption or ""
+    username = (await bot.me()).username or ""
+    command = re.compile(rf"^/describe(?:@{re.escape(username)})?(?=\s|$)", re.IGNORECASE)
+    mention = re.compile(rf"@{re.escape(username)}\b", re.IGNORECASE)
+    addressed = bool(command.match(caption) or (username and mention.search(caption)))
+    if message.chat.type != ChatType.PRIVATE and not addressed:
+        return None
+    question = command.sub("", caption, count=1)
+    if username:
+        question = mention.sub(" ", question)
+    return " ".join(question.split())

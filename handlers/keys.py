@@ -7,7 +7,7 @@ import logging
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import KeyAction, KeyButton
@@ -15,7 +15,7 @@ from bot.formatting import escape
 from bot.keyboards import keys_keyboard
 from bot.keychain import KeyChain
 from bot.providers import DISPLAY_NAMES, display_name
-from bot.telegram import delete_quietly
+from bot.telegram import delete_quietly, edit_text
 from services.ailuna import AiLunaCredential
 from services.base import Credential, CredentialFormatError
 from services.codexaeternum import CodexAeternumCredential
@@ -25,21 +25,22 @@ from services.registry import Providers
 logger = logging.getLogger(__name__)
 
 
-def setkey_usage() -> str:
-    """How /setkey is written, for each provider."""
-    return "\n".join(
-        [
-            _("Send your key like this (I delete the message right away):"),
-            "<code>/setkey codexaeternum you@example.com SECRET_TOKEN</code>",
-            "<code>/setkey describepicture APP_ID</code>",
-            "<code>/setkey gptunnel API_KEY</code>",
-            "<code>/setkey ailuna API_KEY</code>",
-        ]
-    )
+_USAGE = {
+    "gptunnel": "<code>/setkey gptunnel API_KEY</code>",
+    "codexaeternum": "<code>/setkey codexaeternum you@example.com SECRET_TOKEN</code>",
+    "ailuna": "<code>/setkey ailuna API_KEY</code>",
+    "describepicture": "<code>/setkey describepicture APP_ID</code>",
+}
 
 
-async def show_keys(message: Message, keychain: KeyChain, *, user_id: int) -> None:
-    """The user's keys, masked, with a button per provider to add or remove one."""
+def setkey_usage(provider: str | None = None) -> str:
+    """How /setkey is written: for one provider, or for each of them."""
+    examples = [_USAGE[provider]] if provider in _USAGE else list(_USAGE.values())
+    return "\n".join([_("Send your key like this (I delete the message right away):"), *examples])
+
+
+async def _keys_view(keychain: KeyChain, *, user_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    """The /keys text and keyboard: the user's keys, masked, and a button per provider."""
     masked = await keychain.masked(user_id)
     lines = [_("<b>Your keys</b>")]
     for provider, name in DISPLAY_NAMES.items():
@@ -48,7 +49,13 @@ async def show_keys(message: Message, keychain: KeyChain, *, user_id: int) -> No
         else:
             lines.append(_("▫️ {provider}: not set").format(provider=name))
     lines += ["", setkey_usage()]
-    await message.answer("\n".join(lines), reply_markup=keys_keyboard(DISPLAY_NAMES, masked))
+    return "\n".join(lines), keys_keyboard(DISPLAY_NAMES, masked)
+
+
+async def show_keys(message: Message, keychain: KeyChain, *, user_id: int) -> None:
+    """The user's keys, masked, with a button per provider to add or remove one."""
+    text, markup = await _keys_view(keychain, user_id=user_id)
+    await message.answer(text, reply_markup=markup)
 
 
 async def keys_command(message: Message, keychain: KeyChain) -> None:
@@ -72,9 +79,8 @@ async def setkey(
     credential_type = providers.credential_types.get(provider)
     if credential_type is None:
         await message.answer(
-            _("Unknown provider {name}. Choose one of: {valid}.").format(
-                name=escape(parts[0]), valid=", ".join(DISPLAY_NAMES)
-            )
+            # The unknown word is not echoed: it may be the key itself, typed without a provider.
+            _("Unknown provider. Choose one of: {valid}.").format(valid=", ".join(DISPLAY_NAMES))
             + "\n\n"
             + setkey_usage()
         )
@@ -85,7 +91,7 @@ async def setkey(
         await message.answer(
             _("That does not look like a {provider} key.").format(provider=display_name(provider))
             + "\n\n"
-            + setkey_usage()
+            + setkey_usage(provider)
         )
         return
     verdict = await _check(credential, providers)
@@ -137,26 +143,35 @@ async def delkey(message: Message, command: CommandObject, keychain: KeyChain) -
             _("Which key? Send /delkey and one of: {valid}.").format(valid=", ".join(DISPLAY_NAMES))
         )
         return
-    await _remove(message, keychain, user_id=message.from_user.id, provider=provider)
+    await message.answer(await _remove(keychain, user_id=message.from_user.id, provider=provider))
 
 
-async def _remove(message: Message, keychain: KeyChain, *, user_id: int, provider: str) -> None:
+async def _remove(keychain: KeyChain, *, user_id: int, provider: str) -> str:
+    """Forget the key; what to tell the user about it."""
     if await keychain.remove(user_id, provider):
         text = _("🗑 Removed your {provider} key.")
     else:
         text = _("You had no {provider} key.")
-    await message.answer(text.format(provider=display_name(provider)))
+    return text.format(provider=display_name(provider))
 
 
-async def delete_button(query: CallbackQuery, callback_data: KeyAction, keychain: KeyChain) -> None:
-    """🗑 on the /keys list."""
+async def delete_button(
+    query: CallbackQuery, callback_data: KeyAction, bot: Bot, keychain: KeyChain
+) -> None:
+    """🗑 on the /keys list: remove the key, say so, and refresh the list in place."""
     if callback_data.provider not in DISPLAY_NAMES or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."))
         return
-    await _remove(
-        query.message, keychain, user_id=query.from_user.id, provider=callback_data.provider
+    user_id = query.from_user.id
+    await query.answer(await _remove(keychain, user_id=user_id, provider=callback_data.provider))
+    text, markup = await _keys_view(keychain, user_id=user_id)
+    await edit_text(
+        bot,
+        chat_id=query.message.chat.id,
+        message_id=query.message.message_id,
+        text=text,
+        reply_markup=markup,
     )
-    await query.answer()
 
 
 async def add_button(query: CallbackQuery, callback_data: KeyAction) -> None:
@@ -164,7 +179,7 @@ async def add_button(query: CallbackQuery, callback_data: KeyAction) -> None:
     if callback_data.provider not in DISPLAY_NAMES or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."))
         return
-    await query.message.answer(setkey_usage())
+    await query.message.answer(setkey_usage(callback_data.provider))
     await query.answer()
 
 

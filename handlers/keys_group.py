@@ -6,7 +6,7 @@ import logging
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
@@ -18,9 +18,9 @@ from bot.telegram import delete_quietly
 logger = logging.getLogger(__name__)
 
 
-async def keys_in_group(message: Message, bot: Bot) -> None:
+async def keys_in_group(message: Message, command: CommandObject, bot: Bot) -> None:
     """Delete a /setkey at once (it may carry a secret) and send the user to the private chat."""
-    is_setkey = (message.text or "").lower().startswith("/setkey")
+    is_setkey = command.command.lower() == "setkey"  # also when sent as a photo's caption
     deleted = (
         await delete_quietly(bot, chat_id=message.chat.id, message_id=message.message_id)
         if is_setkey

@@ -36,6 +36,7 @@ async def help_text(message: Message, keychain: KeyChain) -> None:
         "",
         _("/keys — your provider keys (private chat)"),
         _("/setkey provider key — add a key (private chat)"),
+        _("/delkey provider — remove a key (private chat)"),
         _("/tasks — your running jobs"),
         _("/help — this message"),
         "",

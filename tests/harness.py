@@ -23,6 +23,7 @@ from tests.fakes.codexaeternum import FakeCodexAeternum
 from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
 from tests.fakes.describepicture import FakeDescribePicture
 from tests.fakes.gptunnel import GPTunnelFake
+from tests.fakes.server import LoopbackServer
 from tests.fakes.telegram import ApiCall, Chat, FakeBotApi, Message, User
 
 TOKEN = "123456789:AAE_test-token-that-is-long-enough-1234"
@@ -57,7 +58,35 @@ class Iris:
     describepicture: FakeDescribePicture
     ailuna: AiLunaState
     settings: Settings
-    app: Application
+    servers: dict[str, LoopbackServer]
+    timing: Timing = FAST
+    polling: asyncio.Task[None] | None = None
+    current: Application | None = None
+
+    @property
+    def app(self) -> Application:
+        """The application polling now."""
+        assert self.current is not None, "the bot is not running"
+        return self.current
+
+    async def start(self) -> None:
+        """Build a fresh application on the same settings and DATA_DIR, and poll with it."""
+        self.current = await create_application(self.settings, timing=self.timing)
+        self.polling = asyncio.create_task(
+            self.app.dispatcher.start_polling(self.app.bot, handle_signals=False, polling_timeout=1)
+        )
+
+    async def stop(self) -> None:
+        """Stop as on SIGTERM: polling ends, jobs stop where they are, storage closes."""
+        assert self.polling is not None
+        await self.app.dispatcher.stop_polling()
+        await asyncio.wait_for(self.polling, 15)
+        self.polling = None
+
+    async def restart(self) -> None:
+        """Stop, then start again on the same DATA_DIR."""
+        await self.stop()
+        await self.start()
 
     async def say(
         self, user: User, text: str, *, chat: Chat | None = None, reply_to: int | None = None
@@ -81,6 +110,10 @@ class Iris:
         job = await self.app.storage.jobs.get(job_id)
         assert job is not None
         return job
+
+    def requests(self, provider: str, method: str, path: str) -> int:
+        """How many requests a provider fake received on one endpoint."""
+        return len(self.servers[provider].calls(method, path))
 
     async def set_key(self, user: User, *parts: str) -> None:
         """Store a key through /setkey and wait for the confirmation."""
@@ -110,19 +143,6 @@ def settings_for(tmp_path: Path, urls: dict[str, str], **overrides: Any) -> Sett
 
 
 @asynccontextmanager
-async def running(app: Application) -> AsyncIterator[Application]:
-    """Poll with `app` until the block ends, then stop as on SIGTERM."""
-    task = asyncio.create_task(
-        app.dispatcher.start_polling(app.bot, handle_signals=False, polling_timeout=1)
-    )
-    try:
-        yield app
-    finally:
-        await app.dispatcher.stop_polling()
-        await asyncio.wait_for(task, 15)
-
-
-@asynccontextmanager
 async def iris_running(
     serve: Serve, tmp_path: Path, *, timing: Timing = FAST, **overrides: Any
 ) -> AsyncIterator[Iris]:
@@ -135,22 +155,28 @@ async def iris_running(
         credits={DESCRIBE_APP_ID: 100},
     )
     ailuna = AiLunaState()
-    urls = {
-        "telegram": (await serve(api.app())).url,
-        "gptunnel": (await serve(gptunnel.app())).url,
-        "codexaeternum": (await serve(codex.app())).url,
-        "describepicture": (await serve(describepicture.app())).url,
-        "ailuna": (await serve(make_app(ailuna))).url,
+    servers = {
+        "telegram": await serve(api.app()),
+        "gptunnel": await serve(gptunnel.app()),
+        "codexaeternum": await serve(codex.app()),
+        "describepicture": await serve(describepicture.app()),
+        "ailuna": await serve(make_app(ailuna)),
     }
-    settings = settings_for(tmp_path, urls, **overrides)
-    app = await create_application(settings, timing=timing)
-    async with running(app):
-        yield Iris(
-            api=api,
-            gptunnel=gptunnel,
-            codex=codex,
-            describepicture=describepicture,
-            ailuna=ailuna,
-            settings=settings,
-            app=app,
-        )
+    settings = settings_for(tmp_path, {name: s.url for name, s in servers.items()}, **overrides)
+    iris = Iris(
+        api=api,
+        gptunnel=gptunnel,
+        codex=codex,
+        describepicture=describepicture,
+        ailuna=ailuna,
+        settings=settings,
+        servers=servers,
+        timing=timing,
+    )
+    await iris.start()
+    try:
+        yield iris
+    finally:
+        if iris.polling is not None:
+            await iris.stop()
+        assert api.errors == []

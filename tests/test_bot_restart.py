@@ -1,0 +1,100 @@
+"""Restarts: polling jobs resume and deliver; a paid call cut off is reported, never re-sent."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from bot.storage import open_storage
+from bot.storage.jobs import JobKind, JobState, NewJob
+from tests.conftest import Serve
+from tests.fakes.gptunnel import hang
+from tests.harness import ALICE, GPTUNNEL_KEY, Iris, iris_running
+
+CREATE = ("POST", "/v1/media/create")
+
+
+def creates(iris: Iris) -> int:
+    """Create requests GPTunnel received: each one may cost money."""
+    return iris.requests("gptunnel", *CREATE)
+
+
+async def test_polling_job_resumes_after_restart_with_one_create(
+    serve: Serve, tmp_path: Path
+) -> None:
+    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+        iris.gptunnel.final_status = "processing"
+        await iris.say(ALICE, "/imagine a harbour at night")
+        await iris.api.wait_until(lambda: any(t.polls > 0 for t in iris.gptunnel.tasks.values()))
+        await iris.stop()
+        iris.gptunnel.final_status = "done"
+        mark = iris.api.mark()
+        await iris.start()
+        photo = await iris.api.wait_for("sendPhoto", after=mark)
+        assert int(photo.params["chat_id"]) == ALICE.id
+        assert creates(iris) == 1
+        assert (await iris.job(1)).state == "done"
+
+
+async def test_paid_call_in_flight_at_stop_is_interrupted_with_retry(
+    serve: Serve, tmp_path: Path
+) -> None:
+    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+        iris.gptunnel.create_outcomes.append(hang())
+        await iris.say(ALICE, "/imagine a glacier")
+        await iris.api.wait_until(lambda: creates(iris) == 1)
+        await iris.stop()
+        mark = iris.api.mark()
+        await iris.start()
+        notice = await iris.api.wait_for("editMessageText", after=mark)
+        assert "interrupted" in notice.params["text"]
+        assert (await iris.job(1)).state == "interrupted"
+        assert creates(iris) == 1  # nothing is sent again on its own
+        status = iris.api.message(ALICE.id, int(notice.params["message_id"]))
+        retry = status.buttons[0]
+        assert retry.text == "🔁 Retry"
+        assert retry.callback_data is not None
+        mark = iris.api.mark()
+        iris.api.press(ALICE, status, retry.callback_data)
+        await iris.api.wait_for("sendPhoto", after=mark)
+        assert creates(iris) == 2
+        # A second press of the same Retry button starts nothing more.
+        query = iris.api.press(ALICE, status, retry.callback_data)
+        await iris.api.wait_until(lambda: iris.api.answers(query) is not None)
+        assert creates(iris) == 2
+        assert (await iris.job(1)).state == "cancelled"
+
+
+async def test_job_cut_off_while_delivering_is_delivered_from_the_kept_file(
+    serve: Serve, tmp_path: Path
+) -> None:
+    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+        await iris.say(ALICE, "/start")
+        await iris.api.wait_for("sendMessage")
+        await iris.stop()
+        # The state a crash between "result kept" and "photo sent" leaves behind.
+        storage = await open_storage(data_dir=iris.settings.data_dir, keys_secret=None)
+        job = await storage.jobs.create(
+            NewJob(
+                kind=JobKind.GENERATE, provider="gptunnel", user_id=ALICE.id, chat_id=ALICE.id,
+                chat_type="private", prompt="a meadow", options={"ar": "1:1"},
+                credential_source="operator", language="en",
+            ),
+            now=time.time(),
+        )  # fmt: skip
+        results = iris.settings.data_dir / "results"
+        results.mkdir(parents=True, exist_ok=True)
+        (results / f"{job.id}.webp").write_bytes(iris.gptunnel.image)
+        for state, fields in (
+            (JobState.SUBMITTING, {}),
+            (JobState.POLLING, {"task_id": "0" * 24}),
+            (JobState.DELIVERING, {"result_path": f"{job.id}.webp", "result_mime": "image/webp"}),
+        ):
+            assert await storage.jobs.transition(job.id, to=state, now=time.time(), **fields)
+        await storage.close()
+        mark = iris.api.mark()
+        await iris.start()
+        photo = await iris.api.wait_for("sendPhoto", after=mark)
+        assert int(photo.params["chat_id"]) == ALICE.id
+        assert (await iris.job(job.id)).state == "done"
+        assert len(iris.servers["gptunnel"].requests) == 0  # nothing asked of the provider

@@ -1,0 +1,72 @@
+"""The real process (`python -m bot`): SIGKILL during a pending job, restart, exactly one create."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from tests.conftest import Serve
+from tests.fakes.gptunnel import API_KEY, GPTunnelFake
+from tests.fakes.telegram import Chat, FakeBotApi
+from tests.harness import ALICE, TOKEN
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@asynccontextmanager
+async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`python -m bot` running until the block ends (then killed if still alive)."""
+    log = (cwd / "bot.log").open("ab")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=cwd, env=env, stdout=log, stderr=log
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+        log.close()
+
+
+async def test_sigkill_during_a_pending_job_then_restart_delivers_it_once(
+    serve: Serve, tmp_path: Path
+) -> None:
+    api = FakeBotApi(TOKEN)
+    gptunnel = GPTunnelFake(final_status="processing")
+    telegram = await serve(api.app())
+    provider = await serve(gptunnel.app())
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": telegram.url,
+        "GPTUNNEL_URL": provider.url,
+        "GPTUNNEL_API_KEY": API_KEY,
+        "DATA_DIR": str(tmp_path / "data"),
+        "LOG_LEVEL": "DEBUG",
+    }
+    async with bot_process(env, tmp_path) as first:
+        api.send_text(ALICE, Chat.private(ALICE), "/imagine a lighthouse in a storm --ar 16:9")
+        await api.wait_for("sendMessage", timeout=30)  # the status message
+        await api.wait_until(lambda: any(t.polls > 0 for t in gptunnel.tasks.values()), timeout=30)
+        first.send_signal(signal.SIGKILL)
+        assert await first.wait() == -signal.SIGKILL
+    gptunnel.final_status = "done"
+    mark = api.mark()
+    async with bot_process(env, tmp_path):
+        photo = await api.wait_for("sendPhoto", after=mark, timeout=30)
+    assert int(photo.params["chat_id"]) == ALICE.id
+    assert "--ar 16:9" in photo.params["caption"]
+    assert len(provider.calls("POST", "/v1/media/create")) == 1
+    assert len(gptunnel.tasks) == 1
+    log = (tmp_path / "bot.log").read_text()
+    assert "resuming" in log
+    assert TOKEN not in log
+    assert API_KEY not in log
+    assert "Traceback" not in log
