@@ -9,8 +9,14 @@ MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
 ELLIPSIS = "…"
 
-# Cut points from best to worst: a paragraph, a line, a sentence end, a space.
-_CUTS = (re.compile(r"\n\n"), re.compile(r"\n"), re.compile(r"[.!?。！？](?=\s)"), re.compile(r" "))
+# Cut points from best to worst: a paragraph, a line, a sentence end, a space. Full-width
+# (CJK) sentence ends need no space after them: Chinese puts none between sentences.
+_CUTS = (
+    re.compile(r"\n\n"),
+    re.compile(r"\n"),
+    re.compile(r"[.!?](?=\s)|[。！？]"),
+    re.compile(r" "),
+)
 _ENTITY_TAIL = re.compile(r"&[#A-Za-z0-9]{0,8}$")
 
 
@@ -42,12 +48,13 @@ def shorten(text: str, limit: int) -> str:
 
 
 def _best_cut(text: str, limit: int) -> int:
-    window = text[:limit]
+    # One character more than fits, so a sentence end right at the limit sees its space.
+    lookahead = text[: limit + 1]
     for pattern in _CUTS:
-        ends = [m.end() for m in pattern.finditer(window)]
+        ends = [m.end() for m in pattern.finditer(lookahead)]
         # A cut in the first half would leave a tiny part; a worse boundary is better then.
-        good = [end for end in ends if end > limit // 2]
+        good = [end for end in ends if limit // 2 < end <= limit]
         if good:
             return good[-1]
-    entity = _ENTITY_TAIL.search(window)
+    entity = _ENTITY_TAIL.search(text[:limit])
     return entity.start() if entity else limit

@@ -9,7 +9,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.choices import DESCRIBE_ORDER, choose_provider, no_key_reply
-from bot.filters import ImageToDescribe, is_image_document
+from bot.errors import code_text
+from bot.filters import ImageToDescribe, OtherFileForBot, is_image_document
 from bot.formatting import escape
 from bot.jobs.delivery import TELEGRAM_DOWNLOAD_LIMIT
 from bot.jobs.runner import JobRunner
@@ -63,6 +64,11 @@ async def describe_reply(
     await _start(
         message, target, command.args or "", bot, keychain, providers, runner, user_record, i18n
     )
+
+
+async def not_an_image(message: Message) -> None:
+    """A file that is not an image, sent to be described: say what it takes instead."""
+    await message.reply(code_text("not_an_image", provider=""))
 
 
 async def describe_usage(message: Message) -> None:
@@ -142,6 +148,7 @@ def create_router() -> Router:
     """The describe router with its handlers."""
     router = Router(name="describe")
     router.message.register(describe_image, ImageToDescribe())
+    router.message.register(not_an_image, OtherFileForBot())
     router.message.register(describe_reply, Command("describe"), F.reply_to_message)
     router.message.register(describe_usage, Command("describe"))
     return router
