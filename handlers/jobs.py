@@ -111,7 +111,8 @@ async def again(
             input_file_id=job.input_file_id,
             credential_source=job.credential_source,
             language=i18n.current_locale,
-        )
+        ),
+        repeat=True,
     )
     await query.answer()
 

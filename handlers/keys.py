@@ -89,7 +89,9 @@ async def setkey(
         credential = credential_type.from_parts(values)
     except CredentialFormatError:
         await message.answer(
-            _("That does not look like a {provider} key.").format(provider=display_name(provider))
+            _("That does not look like a valid {provider} key.").format(
+                provider=display_name(provider)
+            )
             + "\n\n"
             + setkey_usage(provider)
         )

@@ -72,9 +72,12 @@ class Iris:
     async def start(self) -> None:
         """Build a fresh application on the same settings and DATA_DIR, and poll with it."""
         self.current = await create_application(self.settings, timing=self.timing)
+        calls_before = len(self.api.calls)
         self.polling = asyncio.create_task(
             self.app.dispatcher.start_polling(self.app.bot, handle_signals=False, polling_timeout=1)
         )
+        # Startup hooks (resuming jobs among them) have run once polling begins.
+        await self.api.wait_for("getUpdates", after=calls_before)
 
     async def stop(self) -> None:
         """Stop as on SIGTERM: polling ends, jobs stop where they are, storage closes."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -98,3 +99,35 @@ async def test_job_cut_off_while_delivering_is_delivered_from_the_kept_file(
         assert int(photo.params["chat_id"]) == ALICE.id
         assert (await iris.job(job.id)).state == "done"
         assert len(iris.servers["gptunnel"].requests) == 0  # nothing asked of the provider
+
+
+async def test_a_request_delivered_twice_starts_one_job(serve: Serve, tmp_path: Path) -> None:
+    # Telegram re-sends the updates a crashed process had not confirmed yet.
+    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+        request = NewJob(
+            kind=JobKind.GENERATE, provider="gptunnel", user_id=ALICE.id, chat_id=ALICE.id,
+            chat_type="private", request_message_id=77, prompt="twice", options={"ar": "1:1"},
+            credential_source="operator", language="en",
+        )  # fmt: skip
+        await iris.say(ALICE, "/start")  # the private chat exists for the fake from now on
+        first = await iris.app.runner.enqueue(request)
+        second = await iris.app.runner.enqueue(request)
+        assert second.id == first.id
+        await iris.api.wait_until(lambda: iris.api.called("sendPhoto"))
+        assert creates(iris) == 1
+        assert len(iris.api.calls_of("sendPhoto")) == 1
+
+
+async def test_old_result_files_are_pruned_at_start(serve: Serve, tmp_path: Path) -> None:
+    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+        await iris.say(ALICE, "/imagine a dune")
+        await iris.api.wait_until(lambda: iris.api.called("sendPhoto"))
+        await iris.stop()
+        results = iris.settings.data_dir / "results"
+        [kept] = list(results.iterdir())
+        old = results / "999.webp"
+        old.write_bytes(b"x")
+        eight_days_ago = time.time() - 8 * 24 * 3600
+        os.utime(old, (eight_days_ago, eight_days_ago))
+        await iris.start()
+        assert sorted(results.iterdir()) == [kept]

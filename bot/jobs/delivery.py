@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 """The largest file the Bot API lets a bot download."""
 
+RESULT_RETENTION = 7 * 24 * 3600
+"""Seconds a result file is kept for the 📎 original file button."""
+
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
 
 
@@ -76,6 +79,10 @@ class Delivery:
             result_path=path.name,
             result_mime=image.mime_type,
         )
+
+    async def prune_results(self, *, now: float, max_age: float = RESULT_RETENTION) -> int:
+        """Delete result files older than `max_age`; returns how many."""
+        return await asyncio.to_thread(_prune, self._results_dir, now - max_age)
 
     async def has_result(self, job: JobRecord) -> bool:
         """True when the job's result file is on disk (a restart during delivery)."""
@@ -153,6 +160,15 @@ class Delivery:
         if done and job.status_message_id is not None:
             await delete_quietly(self._bot, chat_id=job.chat_id, message_id=job.status_message_id)
         logger.info("job %d: delivered", job.id)
+
+
+def _prune(folder: Path, cutoff: float) -> int:
+    removed = 0
+    for path in folder.glob("*") if folder.is_dir() else ():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _write_file(path: Path, data: bytes) -> None:

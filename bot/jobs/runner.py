@@ -75,7 +75,10 @@ class JobRunner:
         return len(self._tasks)
 
     async def start(self) -> None:
-        """Resume every unfinished job from the database."""
+        """Resume every unfinished job from the database; drop result files past retention."""
+        pruned = await self._delivery.prune_results(now=time.time())
+        if pruned:
+            logger.info("removed %d result files past retention", pruned)
         for job in await self._jobs.unfinished():
             if job.state is JobState.SUBMITTING:
                 await self._interrupt(job)
@@ -90,10 +93,19 @@ class JobRunner:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def enqueue(self, new: NewJob) -> JobRecord:
-        """Store a job, show its status message and start it."""
+    async def enqueue(self, new: NewJob, *, repeat: bool = False) -> JobRecord:
+        """Store a job, show its status message and start it.
+
+        A request message starts one job only (Telegram re-sends updates after a crash), unless
+        `repeat` says the user asked again (🔁, Retry).
+        """
+        if not repeat and new.request_message_id is not None:
+            existing = await self._jobs.for_request(new.chat_id, new.request_message_id)
+            if existing is not None:
+                logger.info("job %d: its request arrived again; not started twice", existing.id)
+                return existing
         job = await self._jobs.create(new, now=time.time())
-        with self._i18n.use_locale(job.language):
+        with self._i18n.context(), self._i18n.use_locale(job.language):
             waiting = self._limits.user_is_full(job.user_id)
             text = _waiting_text() if waiting else _working_text(job, 0)
             message = await self._bot.send_message(
@@ -119,7 +131,7 @@ class JobRunner:
             task.cancel()
         logger.info("job %d: cancelled", job.id)
         if job.status_message_id is not None:
-            with self._i18n.use_locale(job.language):
+            with self._i18n.context(), self._i18n.use_locale(job.language):
                 await edit_text(
                     self._bot,
                     chat_id=job.chat_id,

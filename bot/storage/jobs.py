@@ -231,6 +231,14 @@ class Jobs:
         changed = await self._db.execute(sql, (to.value, now, *fields.values(), job_id, *states))
         return changed == 1
 
+    async def for_request(self, chat_id: int, message_id: int) -> JobRecord | None:
+        """The first job a user's message started, if any."""
+        row = await self._db.fetchone(
+            _SELECT + " WHERE chat_id = ? AND request_message_id = ? ORDER BY id LIMIT 1",
+            (chat_id, message_id),
+        )
+        return None if row is None else _record(row)
+
     async def unfinished(self) -> list[JobRecord]:
         """Every unfinished job, oldest first: what a restart resumes."""
         rows = await self._db.fetchall(

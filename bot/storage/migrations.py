@@ -74,7 +74,12 @@ CREATE INDEX jobs_state ON jobs (state);
 CREATE INDEX jobs_user_state ON jobs (user_id, state);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+_V2 = """
+-- Telegram re-sends updates a crashed process had not confirmed; a request starts one job.
+CREATE INDEX jobs_by_request ON jobs (chat_id, request_message_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 """Script N (from 1) brings the schema from version N-1 to N; only ever append."""
 
 
