@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from collections.abc import Iterable
+from pathlib import Path
 
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _TRACEBACKS = logging.Formatter()
@@ -41,6 +43,17 @@ class RedactSecrets(logging.Filter):
         for secret in self._secrets:
             text = text.replace(secret, "[redacted]")
         return text
+
+
+def origin(error: BaseException) -> str:
+    """Where an exception was raised, as "TypeError at bot/jobs/runner.py:120": no traceback,
+    no message (either could carry user data or a secret)."""
+    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    if frame is None:
+        return type(error).__name__
+    path = Path(frame.filename)
+    parts = path.parts[-2:] if len(path.parts) >= 2 else path.parts
+    return f"{type(error).__name__} at {'/'.join(parts)}:{frame.lineno}"
 
 
 def setup_logging(level: str, *, secrets: Iterable[str] = ()) -> RedactSecrets:

@@ -10,6 +10,7 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, User
 from aiogram.utils.i18n import gettext as _
 
+from bot.logs import origin
 from bot.storage import Storage
 from bot.telegram import is_not_modified
 
@@ -38,12 +39,7 @@ async def bad_request(event: ErrorEvent) -> None:
 
 async def unexpected(event: ErrorEvent) -> None:
     """Log the failure (type and place, no secrets) and tell the user something went wrong."""
-    logger.error(
-        "update %d failed: %s",
-        event.update.update_id,
-        type(event.exception).__name__,
-        exc_info=event.exception,
-    )
+    logger.error("update %d failed: %s", event.update.update_id, origin(event.exception))
     message = event.update.message or (
         event.update.callback_query.message if event.update.callback_query else None
     )

@@ -71,51 +71,48 @@ async def setkey(
     if message.from_user is None:
         return
     deleted = await delete_quietly(bot, chat_id=message.chat.id, message_id=message.message_id)
-    parts = (command.args or "").split()
+    text = await _store_key(command.args, keychain, providers, user_id=message.from_user.id)
+    if not deleted:  # on every outcome: even a malformed /setkey may hold a secret
+        text += "\n\n" + _("⚠️ I could not delete your message with the key. Please delete it.")
+    await message.answer(text)
+
+
+async def _store_key(
+    args: str | None, keychain: KeyChain, providers: Providers, *, user_id: int
+) -> str:
+    """Parse, check and store the key of a /setkey; what to tell the user."""
+    parts = (args or "").split()
     if not parts:
-        await message.answer(setkey_usage())
-        return
+        return setkey_usage()
     provider, values = parts[0].lower(), parts[1:]
     credential_type = providers.credential_types.get(provider)
     if credential_type is None:
-        await message.answer(
-            # The unknown word is not echoed: it may be the key itself, typed without a provider.
+        # The unknown word is not echoed: it may be the key itself, typed without a provider.
+        return (
             _("Unknown provider. Choose one of: {valid}.").format(valid=", ".join(DISPLAY_NAMES))
             + "\n\n"
             + setkey_usage()
         )
-        return
+    name = display_name(provider)
     try:
         credential = credential_type.from_parts(values)
     except CredentialFormatError:
-        await message.answer(
-            _("That does not look like a valid {provider} key.").format(
-                provider=display_name(provider)
-            )
+        return (
+            _("That does not look like a valid {provider} key.").format(provider=name)
             + "\n\n"
             + setkey_usage(provider)
         )
-        return
     verdict = await _check(credential, providers)
     if verdict is False:
-        await message.answer(
-            _("{provider} rejected this key. Check it and send it again.").format(
-                provider=display_name(provider)
-            )
-        )
-        return
-    await keychain.store(message.from_user.id, credential)
-    logger.info("user %d stored a %s key", message.from_user.id, provider)
-    lines = [
-        _("🔑 Saved your {provider} key: <code>{masked}</code>").format(
-            provider=display_name(provider), masked=escape(credential.masked())
-        )
-    ]
+        return _("{provider} rejected this key. Check it and send it again.").format(provider=name)
+    await keychain.store(user_id, credential)
+    logger.info("user %d stored a %s key", user_id, provider)
+    text = _("🔑 Saved your {provider} key: <code>{masked}</code>").format(
+        provider=name, masked=escape(credential.masked())
+    )
     if verdict is None:
-        lines.append(_("I could not check it right now; it will be checked on first use."))
-    if not deleted:
-        lines.append(_("⚠️ I could not delete your message with the key. Please delete it."))
-    await message.answer("\n".join(lines))
+        text += "\n" + _("I could not check it right now; it will be checked on first use.")
+    return text
 
 
 async def _check(credential: Credential, providers: Providers) -> bool | None:

@@ -22,6 +22,7 @@ from bot.jobs.limits import Limits
 from bot.jobs.timing import Timing
 from bot.keyboards import cancel_keyboard, retry_keyboard
 from bot.keychain import KeyChain, ResolvedCredential
+from bot.logs import origin
 from bot.providers import display_name
 from bot.storage import Storage
 from bot.storage.jobs import UNFINISHED, JobKind, JobRecord, JobState, NewJob
@@ -172,8 +173,8 @@ class JobRunner:
                 )
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("job %d: unexpected failure", job.id)
+            except Exception as e:  # noqa: BLE001 - every job ends with a word to its user
+                logger.error("job %d: unexpected failure: %s", job.id, origin(e))
                 await self._fail(job, JobState.FAILED, "internal")
 
     async def _generate(self, job: JobRecord) -> None:
@@ -264,8 +265,9 @@ class JobRunner:
         **fields: str | int | float | None,
     ) -> bool:
         now = time.time()
-        if started:
+        if started:  # a provider call is about to be made
             fields["started_at"] = now
+            fields["attempts"] = job.attempts + 1
         return await self._jobs.transition(job.id, to=state, expect=expect, now=now, **fields)
 
     async def _fail(
