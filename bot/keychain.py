@@ -8,6 +8,7 @@ from typing import Literal
 
 from bot.storage.credentials import Credentials
 from services.base import Credential
+from services.codexaeternum import CodexAeternumCredential, SessionTokenStore
 
 CredentialSource = Literal["own", "operator"]
 
@@ -27,10 +28,12 @@ class KeyChain:
         self,
         *,
         credentials: Credentials,
+        tokens: SessionTokenStore,
         types: Mapping[str, type[Credential]],
         operator: Mapping[str, Credential],
     ) -> None:
         self._credentials = credentials
+        self._tokens = tokens
         self._types = types
         self._operator = operator
 
@@ -54,11 +57,20 @@ class KeyChain:
         return await self._credentials.masked(user_id)
 
     async def store(self, user_id: int, credential: Credential) -> None:
-        """Keep the user's credential (encrypted at rest)."""
+        """Keep the user's credential (encrypted at rest), replacing any earlier one."""
+        await self._forget_session(user_id, credential.provider)
         await self._credentials.put(
             user_id, credential.provider, credential.to_parts(), masked=credential.masked()
         )
 
     async def remove(self, user_id: int, provider: str) -> bool:
-        """Forget the user's credential; False if there was none."""
+        """Forget the user's credential and any session made with it; False if there was none."""
+        await self._forget_session(user_id, provider)
         return await self._credentials.delete(user_id, provider)
+
+    async def _forget_session(self, user_id: int, provider: str) -> None:
+        # A CodexAeternum session token outlives nothing it was exchanged for.
+        parts = await self._credentials.get(user_id, provider)
+        if parts is not None and provider == CodexAeternumCredential.provider:
+            credential = CodexAeternumCredential.from_parts(parts)
+            await self._tokens.delete(credential.cache_key())

@@ -86,12 +86,16 @@ async def test_job_cut_off_while_delivering_is_delivered_from_the_kept_file(
         results = iris.settings.data_dir / "results"
         results.mkdir(parents=True, exist_ok=True)
         (results / f"{job.id}.webp").write_bytes(iris.gptunnel.image)
-        for state, fields in (
-            (JobState.SUBMITTING, {}),
-            (JobState.POLLING, {"task_id": "0" * 24}),
-            (JobState.DELIVERING, {"result_path": f"{job.id}.webp", "result_mime": "image/webp"}),
-        ):
-            assert await storage.jobs.transition(job.id, to=state, now=time.time(), **fields)
+        jobs, now = storage.jobs, time.time()
+        assert await jobs.transition(job.id, to=JobState.SUBMITTING, now=now)
+        assert await jobs.transition(job.id, to=JobState.POLLING, now=now, task_id="0" * 24)
+        assert await jobs.transition(
+            job.id,
+            to=JobState.DELIVERING,
+            now=now,
+            result_path=f"{job.id}.webp",
+            result_mime="image/webp",
+        )
         await storage.close()
         mark = iris.api.mark()
         await iris.start()
