@@ -40,12 +40,10 @@ from tests.fakes.telegram import (
     Button,
     CallbackAnswer,
     Chat,
-    EntitiesError,
-    Entity,
     FakeBotApi,
     User,
-    parse_html,
 )
+from tests.fakes.telegram_text import EntitiesError, Entity, parse_html
 
 TOKEN = "123456789:AAE_test-token-that-is-long-enough-1234"
 ALICE = User(id=1001, first_name="Alice", username="alice_w", language_code="en")
