@@ -69,6 +69,8 @@ class FakeCodexAeternum:
     jobs: dict[str, Job] = field(default_factory=dict)
     described: list[bytes] = field(default_factory=list)
     """The decoded images that describe requests carried."""
+    questions: list[str] = field(default_factory=list)
+    """The `promp` of every describe request, in order."""
     released: asyncio.Event = field(default_factory=asyncio.Event)
 
     def expire_tokens(self) -> None:
@@ -181,6 +183,7 @@ class FakeCodexAeternum:
         if len(image) > MAX_IMAGE_BYTES:
             return web.json_response({"detail": "Image must be <= 5.0 MB"}, status=413)
         self.described.append(image)
+        self.questions.append(body["promp"])
         if canned := await self._canned(self.describe_outcomes):
             return canned
         if self.credits <= 0:
