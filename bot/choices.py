@@ -1,20 +1,67 @@
-"""Which provider a job goes to when the user does not say."""
+"""Which provider a job goes to, and what the user is told when there is none."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 from aiogram import Bot
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 
+from bot.formatting import escape
 from bot.keyboards import deep_link_keyboard
+from bot.keychain import CredentialSource, KeyChain
+from bot.options import OptionSyntaxError
 from bot.providers import display_name
 
 GENERATE_ORDER = ("gptunnel", "codexaeternum", "ailuna")
 DESCRIBE_ORDER = ("describepicture", "codexaeternum")
 KEYS_DEEP_LINK = "keys"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The provider a job goes to, and whose credential pays for it."""
+
+    provider: str
+    source: CredentialSource
+
+
+def option_error_text(error: OptionSyntaxError) -> str:
+    """What is wrong with an option as typed."""
+    return _("Option --{option}: {problem}").format(
+        option=escape(error.option), problem=escape(error.problem)
+    )
+
+
+async def pick_provider(
+    message: Message,
+    *,
+    bot: Bot,
+    keychain: KeyChain,
+    requested: str | None,
+    preferred: str | None,
+    order: Sequence[str],
+    unsupported: str,
+) -> Choice | None:
+    """The provider for a job, or None once the user has been told why there is none.
+
+    `order` lists the providers that can do the job; `unsupported` is the reply for any other,
+    with {name} and {valid} to fill in.
+    """
+    assert message.from_user is not None
+    usable = await keychain.sources(message.from_user.id)
+    provider = choose_provider(requested=requested, preferred=preferred, order=order, usable=usable)
+    if provider is not None and provider not in order:
+        await message.reply(unsupported.format(name=escape(provider), valid=", ".join(order)))
+        return None
+    if provider is None or provider not in usable:
+        text, keyboard = await no_key_reply(bot, provider)
+        await message.reply(text, reply_markup=keyboard)
+        return None
+    return Choice(provider, usable[provider])
 
 
 def choose_provider(

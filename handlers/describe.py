@@ -8,17 +8,15 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.choices import DESCRIBE_ORDER, choose_provider, no_key_reply
+from bot.choices import DESCRIBE_ORDER, option_error_text, pick_provider
 from bot.errors import code_text
 from bot.filters import ImageToDescribe, OtherFileForBot, is_image_document
-from bot.formatting import escape
 from bot.jobs.delivery import TELEGRAM_DOWNLOAD_LIMIT
 from bot.jobs.runner import JobRunner
 from bot.keychain import KeyChain
 from bot.options import OptionSyntaxError, parse_options
 from bot.storage.jobs import JobKind, NewJob
 from bot.storage.users import UserRecord
-from services.registry import Providers
 
 
 def _image_file(message: Message) -> tuple[str, int | None] | None:
@@ -36,13 +34,12 @@ async def describe_image(
     question: str,
     bot: Bot,
     keychain: KeyChain,
-    providers: Providers,
     runner: JobRunner,
     user_record: UserRecord,
     i18n: I18n,
 ) -> None:
     """A photo or image file: its caption is the question."""
-    await _start(message, message, question, bot, keychain, providers, runner, user_record, i18n)
+    await _start(message, message, question, bot, keychain, runner, user_record, i18n)
 
 
 async def describe_reply(
@@ -50,7 +47,6 @@ async def describe_reply(
     command: CommandObject,
     bot: Bot,
     keychain: KeyChain,
-    providers: Providers,
     runner: JobRunner,
     user_record: UserRecord,
     i18n: I18n,
@@ -61,9 +57,7 @@ async def describe_reply(
     if _image_file(target) is None:
         await message.reply(_("Reply with /describe to a photo or an image file."))
         return
-    await _start(
-        message, target, command.args or "", bot, keychain, providers, runner, user_record, i18n
-    )
+    await _start(message, target, command.args or "", bot, keychain, runner, user_record, i18n)
 
 
 async def not_an_image(message: Message) -> None:
@@ -82,7 +76,6 @@ async def _start(
     question: str,
     bot: Bot,
     keychain: KeyChain,
-    providers: Providers,
     runner: JobRunner,
     user_record: UserRecord,
     i18n: I18n,
@@ -100,37 +93,26 @@ async def _start(
     try:
         parsed = parse_options(question)
     except OptionSyntaxError as e:
-        await request.reply(
-            _("Option --{option}: {problem}").format(
-                option=escape(e.option), problem=escape(e.problem)
-            )
-        )
+        await request.reply(option_error_text(e))
         return
     if parsed.options:
         await request.reply(_("Describing takes only --provider describepicture|codexaeternum."))
         return
-    usable = await keychain.sources(request.from_user.id)
-    provider = choose_provider(
+    choice = await pick_provider(
+        request,
+        bot=bot,
+        keychain=keychain,
         requested=parsed.provider,
         preferred=user_record.settings.get("describe_provider"),
         order=DESCRIBE_ORDER,
-        usable=usable,
+        unsupported=_("I cannot describe with {name}. Choose one of: {valid}."),
     )
-    if provider is not None and provider not in providers.describers:
-        await request.reply(
-            _("I cannot describe with {name}. Choose one of: {valid}.").format(
-                name=escape(provider), valid=", ".join(providers.describers)
-            )
-        )
-        return
-    if provider is None or provider not in usable:
-        text, keyboard = await no_key_reply(bot, provider)
-        await request.reply(text, reply_markup=keyboard)
+    if choice is None:
         return
     await runner.enqueue(
         NewJob(
             kind=JobKind.DESCRIBE,
-            provider=provider,
+            provider=choice.provider,
             user_id=request.from_user.id,
             chat_id=request.chat.id,
             chat_type=request.chat.type,
@@ -138,7 +120,7 @@ async def _start(
             prompt=parsed.text or _("Describe this image"),
             options={},
             input_file_id=file_id,
-            credential_source=usable[provider],
+            credential_source=choice.source,
             language=i18n.current_locale,
         )
     )

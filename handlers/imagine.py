@@ -8,7 +8,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.choices import GENERATE_ORDER, choose_provider, no_key_reply
+from bot.choices import GENERATE_ORDER, option_error_text, pick_provider
 from bot.formatting import escape
 from bot.jobs.runner import JobRunner
 from bot.keychain import KeyChain
@@ -58,35 +58,23 @@ async def imagine(
     try:
         parsed = parse_options(command.args or "")
     except OptionSyntaxError as e:
-        await message.reply(
-            _("Option --{option}: {problem}").format(
-                option=escape(e.option), problem=escape(e.problem)
-            )
-            + "\n\n"
-            + imagine_usage()
-        )
+        await message.reply(option_error_text(e) + "\n\n" + imagine_usage())
         return
     if not parsed.text:
         await message.reply(imagine_usage())
         return
-    usable = await keychain.sources(message.from_user.id)
-    provider = choose_provider(
+    choice = await pick_provider(
+        message,
+        bot=bot,
+        keychain=keychain,
         requested=parsed.provider,
         preferred=user_record.settings.get("generate_provider"),
         order=GENERATE_ORDER,
-        usable=usable,
+        unsupported=_("I cannot generate with {name}. Choose one of: {valid}."),
     )
-    if provider is not None and provider not in providers.generators:
-        await message.reply(
-            _("I cannot generate with {name}. Choose one of: {valid}.").format(
-                name=escape(provider), valid=", ".join(providers.generators)
-            )
-        )
+    if choice is None:
         return
-    if provider is None or provider not in usable:
-        text, keyboard = await no_key_reply(bot, provider)
-        await message.reply(text, reply_markup=keyboard)
-        return
+    provider = choice.provider
     try:
         options = providers.generators[provider].validate_options(parsed.options)
     except InvalidOptionError as e:
@@ -103,7 +91,7 @@ async def imagine(
             prompt=parsed.text,
             options=options,
             input_file_id=None,
-            credential_source=usable[provider],
+            credential_source=choice.source,
             language=i18n.current_locale,
         )
     )
