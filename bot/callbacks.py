@@ -14,6 +14,8 @@ class JobButton(StrEnum):
     AGAIN = "again"
     ORIGINAL = "orig"
     RETRY = "retry"
+    FAVORITE = "fav"
+    RATIO = "ratio"
 
 
 class JobAction(CallbackData, prefix="job"):
@@ -21,6 +23,8 @@ class JobAction(CallbackData, prefix="job"):
 
     action: JobButton
     job_id: int
+    value: str = ""
+    """What the button carries besides the job: an aspect ratio as "16x9" (":" is reserved)."""
 
 
 class KeyButton(StrEnum):

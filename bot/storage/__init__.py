@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.crypto import SecretBox, load_or_create_key
 from bot.storage.credentials import Credentials
+from bot.storage.credits import Credits
 from bot.storage.db import DB_FILENAME, Database
 from bot.storage.jobs import Jobs
 from bot.storage.quota import SqliteQuotaStore
@@ -25,6 +26,7 @@ class Storage:
     tokens: SqliteSessionTokenStore
     quota: SqliteQuotaStore
     jobs: Jobs
+    credits: Credits
 
     async def close(self) -> None:
         """Close the database."""
@@ -43,4 +45,5 @@ async def open_storage(*, data_dir: Path, keys_secret: str | None) -> Storage:
         tokens=SqliteSessionTokenStore(db, box),
         quota=SqliteQuotaStore(db),
         jobs=Jobs(db),
+        credits=Credits(db),
     )

@@ -46,7 +46,7 @@ _SELECT = (
     "SELECT id, kind, provider, user_id, chat_id, chat_type, request_message_id, status_message_id,"
     " prompt, options, input_file_id, credential_source, language, task_id, state, attempts,"
     " error, result_text, result_path, result_mime, result_message_id, document_file_id,"
-    " created_at, updated_at, started_at, finished_at FROM jobs"
+    " created_at, updated_at, started_at, finished_at, parent_id, remote_id FROM jobs"
 )
 
 _SETTABLE = {
@@ -59,6 +59,7 @@ _SETTABLE = {
     "attempts": "attempts = ?",
     "started_at": "started_at = ?",
     "finished_at": "finished_at = ?",
+    "remote_id": "remote_id = ?",
 }
 """Columns `transition` may set, each with its SQL written here: never a name from a caller."""
 
@@ -88,6 +89,8 @@ class NewJob:
     credential_source: str
     """own | operator: whose credential pays."""
     language: str
+    parent_id: int | None = None
+    """The describe job this one follows up (a reply to its answer)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,6 +123,9 @@ class JobRecord:
     updated_at: float
     started_at: float | None
     finished_at: float | None
+    parent_id: int | None = None
+    remote_id: str | None = None
+    """The provider's own id of the result (an AiLuna image), for actions on it."""
 
 
 class Jobs:
@@ -134,7 +140,8 @@ class Jobs:
         job_id = await self._db.insert(
             "INSERT INTO jobs (kind, provider, user_id, chat_id, chat_type, request_message_id,"
             " prompt, options, input_file_id, credential_source, language, state,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, updated_at, parent_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job.kind.value,
                 job.provider,
@@ -150,6 +157,7 @@ class Jobs:
                 JobState.QUEUED.value,
                 now,
                 now,
+                job.parent_id,
             ),
         )
         return JobRecord(
@@ -179,6 +187,8 @@ class Jobs:
             updated_at=now,
             started_at=None,
             finished_at=None,
+            parent_id=job.parent_id,
+            remote_id=None,
         )
 
     async def get(self, job_id: int) -> JobRecord | None:
@@ -239,6 +249,35 @@ class Jobs:
         )
         return None if row is None else _record(row)
 
+    async def add_message(self, job_id: int, *, chat_id: int, message_id: int) -> None:
+        """Remember a message the job delivered, so replies to it lead back to the job."""
+        await self._db.execute(
+            "INSERT OR REPLACE INTO job_messages (chat_id, message_id, job_id) VALUES (?, ?, ?)",
+            (chat_id, message_id, job_id),
+        )
+
+    async def by_message(self, chat_id: int, message_id: int) -> JobRecord | None:
+        """The job that delivered this message, if any."""
+        row = await self._db.fetchone(
+            _SELECT + " WHERE id = (SELECT job_id FROM job_messages"  # noqa: S608 - literals
+            " WHERE chat_id = ? AND message_id = ?)",
+            (chat_id, message_id),
+        )
+        return None if row is None else _record(row)
+
+    async def thread(self, job_id: int) -> list[JobRecord]:
+        """The job and the jobs it follows up, first question first."""
+        rows = await self._db.fetchall(
+            "WITH RECURSIVE chain(id, depth) AS ("  # noqa: S608 - literals only
+            " SELECT ?, 0 UNION ALL"
+            " SELECT jobs.parent_id, chain.depth + 1 FROM jobs JOIN chain ON jobs.id = chain.id"
+            " WHERE jobs.parent_id IS NOT NULL AND chain.depth < 100)"
+            " SELECT j.* FROM (" + _SELECT + ") AS j JOIN chain ON j.id = chain.id"
+            " ORDER BY chain.depth DESC",
+            (job_id,),
+        )
+        return [_record(row) for row in rows]
+
     async def unfinished(self) -> list[JobRecord]:
         """Every unfinished job, oldest first: what a restart resumes."""
         rows = await self._db.fetchall(
@@ -284,4 +323,6 @@ def _record(row: aiosqlite.Row) -> JobRecord:
         updated_at=row["updated_at"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
+        parent_id=row["parent_id"],
+        remote_id=row["remote_id"],
     )

@@ -79,7 +79,28 @@ _V2 = """
 CREATE INDEX jobs_by_request ON jobs (chat_id, request_message_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+_V3 = """
+-- Follow-up questions chain describe jobs; AiLuna results keep the provider's image id.
+ALTER TABLE jobs ADD COLUMN parent_id INTEGER NULL;
+ALTER TABLE jobs ADD COLUMN remote_id TEXT NULL;
+-- Every message a job delivered, so a reply to any of them finds the job.
+CREATE TABLE job_messages (
+    chat_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    job_id INTEGER NOT NULL,
+    PRIMARY KEY (chat_id, message_id)
+);
+-- The last credits a provider reported, per owner (a user; 0 for the operator's keys).
+CREATE TABLE credits (
+    owner_id INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    credits INTEGER NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (owner_id, provider)
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 """Script N (from 1) brings the schema from version N-1 to N; only ever append."""
 
 
