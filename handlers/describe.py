@@ -15,6 +15,7 @@ from bot.jobs.delivery import TELEGRAM_DOWNLOAD_LIMIT
 from bot.jobs.runner import JobRunner
 from bot.keychain import KeyChain
 from bot.options import OptionSyntaxError, parse_options
+from bot.preferences import DESCRIBE_PROVIDER
 from bot.storage.jobs import JobKind, NewJob
 from bot.storage.users import UserRecord
 
@@ -103,7 +104,7 @@ async def _start(
         bot=bot,
         keychain=keychain,
         requested=parsed.provider,
-        preferred=user_record.settings.get("describe_provider"),
+        preferred=user_record.settings.get(DESCRIBE_PROVIDER),
         order=DESCRIBE_ORDER,
         unsupported=_("I cannot describe with {name}. Choose one of: {valid}."),
     )

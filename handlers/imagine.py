@@ -13,6 +13,7 @@ from bot.formatting import escape
 from bot.jobs.runner import JobRunner
 from bot.keychain import KeyChain
 from bot.options import OptionSyntaxError, parse_options
+from bot.preferences import GENERATE_PROVIDER, option_defaults
 from bot.providers import display_name
 from bot.storage.jobs import JobKind, NewJob
 from bot.storage.users import UserRecord
@@ -68,15 +69,18 @@ async def imagine(
         bot=bot,
         keychain=keychain,
         requested=parsed.provider,
-        preferred=user_record.settings.get("generate_provider"),
+        preferred=user_record.settings.get(GENERATE_PROVIDER),
         order=GENERATE_ORDER,
         unsupported=_("I cannot generate with {name}. Choose one of: {valid}."),
     )
     if choice is None:
         return
     provider = choice.provider
+    generator = providers.generators[provider]
+    # The user's /settings defaults apply where the text gives nothing; the text wins.
+    stored = option_defaults(user_record.settings, provider, generator.options)
     try:
-        options = providers.generators[provider].validate_options(parsed.options)
+        options = generator.validate_options({**stored, **parsed.options})
     except InvalidOptionError as e:
         await message.reply(invalid_option_text(e))
         return
