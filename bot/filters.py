@@ -53,3 +53,13 @@ async def addressed_question(message: Message, bot: Bot) -> str | None:
     if username:
         question = mention.sub(" ", question)
     return " ".join(question.split())
+
+
+class ReplyToBot(Filter):
+    """A message that replies to one of the bot's own messages."""
+
+    async def __call__(self, message: Message, bot: Bot) -> bool:
+        replied = message.reply_to_message
+        return (
+            replied is not None and replied.from_user is not None and replied.from_user.id == bot.id
+        )

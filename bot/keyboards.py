@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import JobAction, JobButton, KeyAction, KeyButton
+from bot.callbacks import (
+    GALLERY_IMAGE_ID,
+    GALLERY_PAGE_MAX,
+    GalleryAction,
+    GalleryButton,
+    GallerySort,
+    GalleryView,
+    JobAction,
+    JobButton,
+    KeyAction,
+    KeyButton,
+    LanguageAction,
+    SettingsAction,
+    SettingsButton,
+)
 from bot.providers import display_name
+from bot.storage.jobs import JobRecord
+from services.ailuna import AiLunaImage
+from services.gptunnel import ASPECT_RATIOS
 
 
 def cancel_keyboard(job_id: int) -> InlineKeyboardMarkup:
@@ -21,16 +39,37 @@ def cancel_keyboard(job_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def result_keyboard(job_id: int) -> InlineKeyboardMarkup:
-    """🔁 again and 📎 original file under a generated image."""
+def result_keyboard(job: JobRecord, *, favorite: bool = False) -> InlineKeyboardMarkup:
+    """Under a generated image: 🔁 again, 📎 original, ⭐ for AiLuna, other ratios for GPTunnel."""
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=_("🔁 Again"), callback_data=JobAction(action=JobButton.AGAIN, job_id=job_id)
+        text=_("🔁 Again"), callback_data=JobAction(action=JobButton.AGAIN, job_id=job.id)
     )
     builder.button(
         text=_("📎 Original file"),
-        callback_data=JobAction(action=JobButton.ORIGINAL, job_id=job_id),
+        callback_data=JobAction(action=JobButton.ORIGINAL, job_id=job.id),
     )
+    sizes = [2]
+    if job.remote_id is not None:
+        builder.button(
+            text=_("★ In favorites") if favorite else _("⭐ Add to favorites"),
+            callback_data=JobAction(
+                action=JobButton.FAVORITE, job_id=job.id, value=str(int(favorite))
+            ),
+        )
+        sizes.append(1)
+    ratio = job.options.get("ar")
+    if ratio is not None:
+        others = [r for r in ASPECT_RATIOS if r != ratio]
+        for other in others:
+            builder.button(
+                text=other,
+                callback_data=JobAction(
+                    action=JobButton.RATIO, job_id=job.id, value=other.replace(":", "x")
+                ),
+            )
+        sizes += [len(others) // 2, len(others) - len(others) // 2]
+    builder.adjust(*sizes)
     return builder.as_markup()
 
 
@@ -76,3 +115,159 @@ def deep_link_keyboard(url: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("🔑 Set up keys in private chat"), url=url)
     return builder.as_markup()
+
+
+def _marked(label: str, current: bool) -> str:
+    return f"✅ {label}" if current else label
+
+
+def settings_menu_keyboard(entries: Iterable[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """The /settings overview: a button per (label, setting code) that opens its submenu."""
+    builder = InlineKeyboardBuilder()
+    for label, setting in entries:
+        builder.button(
+            text=label, callback_data=SettingsAction(action=SettingsButton.OPEN, setting=setting)
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def settings_choices_keyboard(
+    setting: str, choices: Iterable[tuple[str, str]], *, current: str
+) -> InlineKeyboardMarkup:
+    """A /settings submenu: a button per (label, value), ✅ on the current one, then Back."""
+    builder = InlineKeyboardBuilder()
+    for label, value in choices:
+        builder.button(
+            text=_marked(label, value == current),
+            callback_data=SettingsAction(action=SettingsButton.PICK, setting=setting, value=value),
+        )
+    builder.adjust(2)
+    builder.row(
+        InlineKeyboardButton(
+            text=_("« Back"), callback_data=SettingsAction(action=SettingsButton.MENU).pack()
+        )
+    )
+    return builder.as_markup()
+
+
+def language_keyboard(
+    choices: Iterable[tuple[str, str]], *, current: str | None
+) -> InlineKeyboardMarkup:
+    """/language: a button per (label, language), ✅ on the current one (None: no mark)."""
+    builder = InlineKeyboardBuilder()
+    for label, language in choices:
+        builder.button(
+            text=_marked(label, language == current),
+            callback_data=LanguageAction(language=language),
+        )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def private_chat_keyboard(url: str) -> InlineKeyboardMarkup:
+    """One button that opens the private chat with the bot."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("💬 Open private chat"), url=url)
+    return builder.as_markup()
+
+
+_GALLERY_LABEL_MAX = 40
+_NEXT_SORT = {
+    GallerySort.NEWEST: GallerySort.OLDEST,
+    GallerySort.OLDEST: GallerySort.NAME,
+    GallerySort.NAME: GallerySort.NEWEST,
+}
+
+
+def gallery_keyboard(
+    images: Sequence[AiLunaImage], *, view: GalleryView, has_next: bool
+) -> InlineKeyboardMarkup:
+    """The /gallery list: a button per image, ◀️ ▶️ where they lead somewhere, filter and sort."""
+    builder = InlineKeyboardBuilder()
+    sizes: list[int] = []
+    for image in images:
+        if not re.fullmatch(GALLERY_IMAGE_ID, image.id):
+            continue  # too long for a button's 64 bytes; AiLuna's ids are numbers
+        builder.button(
+            text=_gallery_label(image),
+            callback_data=GalleryAction.bound(
+                GalleryButton.OPEN, image_id=image.id, starred=bool(image.favorite), view=view
+            ),
+        )
+        sizes.append(1)
+    paging = 0
+    if view.page > 1:
+        builder.button(text=_("◀️ Previous"), callback_data=_moved(view, page=view.page - 1))
+        paging += 1
+    if has_next and view.page < GALLERY_PAGE_MAX:
+        builder.button(text=_("Next ▶️"), callback_data=_moved(view, page=view.page + 1))
+        paging += 1
+    if paging:
+        sizes.append(paging)
+    builder.button(
+        text=_("🖼 All images") if view.favorites else _("⭐ Favorites only"),
+        callback_data=_moved(view, page=1, favorites=not view.favorites),
+    )
+    sort_labels = {
+        GallerySort.NEWEST: _("↕️ Newest first"),
+        GallerySort.OLDEST: _("↕️ Oldest first"),
+        GallerySort.NAME: _("↕️ By name"),
+    }
+    builder.button(
+        text=sort_labels[view.sort], callback_data=_moved(view, page=1, sort=_NEXT_SORT[view.sort])
+    )
+    sizes.append(2)
+    builder.adjust(*sizes)
+    return builder.as_markup()
+
+
+def gallery_card_keyboard(card: GalleryAction) -> InlineKeyboardMarkup:
+    """Under an image's card: ⭐ favorite, ✏️ rename, 🗑 delete, ↩️ back to the list."""
+    builder = InlineKeyboardBuilder()
+    star = _("★ In favorites") if card.starred else _("⭐ Add to favorites")
+    builder.button(text=star, callback_data=_acting(card, GalleryButton.STAR))
+    builder.button(text=_("✏️ Rename"), callback_data=_acting(card, GalleryButton.RENAME))
+    builder.button(text=_("🗑 Delete"), callback_data=_acting(card, GalleryButton.DELETE))
+    builder.button(text=_("↩️ Back to the list"), callback_data=_acting(card, GalleryButton.BACK))
+    builder.adjust(1, 2, 1)
+    return builder.as_markup()
+
+
+def gallery_delete_keyboard(card: GalleryAction) -> InlineKeyboardMarkup:
+    """In place of the card's buttons while 🗑 waits for a yes or no."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("✅ Yes, delete it"), callback_data=_acting(card, GalleryButton.CONFIRM_DELETE)
+    )
+    builder.button(text=_("✖️ No, keep it"), callback_data=_acting(card, GalleryButton.KEEP))
+    return builder.as_markup()
+
+
+def gallery_rename_keyboard(card: GalleryAction) -> InlineKeyboardMarkup:
+    """Under the "send the new name" prompt: give up renaming."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✖️ Cancel"), callback_data=_acting(card, GalleryButton.STOP_RENAME))
+    return builder.as_markup()
+
+
+def gallery_link_keyboard(url: str) -> InlineKeyboardMarkup:
+    """One button that opens the gallery in the private chat with the bot."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🖼 Open the gallery in private chat"), url=url)
+    return builder.as_markup()
+
+
+def _gallery_label(image: AiLunaImage) -> str:
+    name = " ".join(image.name.split()) or f"#{image.id}"
+    if len(name) > _GALLERY_LABEL_MAX:
+        name = name[: _GALLERY_LABEL_MAX - 1].rstrip() + "…"
+    return f"⭐ {name}" if image.favorite else name
+
+
+def _moved(view: GalleryView, **changes: object) -> GalleryView:
+    return GalleryView.model_validate({**view.model_dump(), **changes})
+
+
+def _acting(card: GalleryAction, action: GalleryButton) -> GalleryAction:
+    return card.model_copy(update={"action": action})

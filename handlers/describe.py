@@ -1,4 +1,5 @@
-"""Describe photos: a photo or image file (caption = question), or /describe as a reply."""
+"""Describe photos: a photo or image file (caption = question), /describe as a reply to a photo,
+and follow-up questions as replies to the bot's answer."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.choices import DESCRIBE_ORDER, option_error_text, pick_provider
 from bot.errors import code_text
-from bot.filters import ImageToDescribe, OtherFileForBot, is_image_document
+from bot.filters import ImageToDescribe, OtherFileForBot, ReplyToBot, is_image_document
 from bot.jobs.delivery import TELEGRAM_DOWNLOAD_LIMIT
 from bot.jobs.runner import JobRunner
 from bot.keychain import KeyChain
 from bot.options import OptionSyntaxError, parse_options
 from bot.preferences import DESCRIBE_PROVIDER
+from bot.storage import Storage
 from bot.storage.jobs import JobKind, NewJob
 from bot.storage.users import UserRecord
 
@@ -40,7 +42,19 @@ async def describe_image(
     i18n: I18n,
 ) -> None:
     """A photo or image file: its caption is the question."""
-    await _start(message, message, question, bot, keychain, runner, user_record, i18n)
+    image = _image_file(message)
+    assert image is not None
+    await _start(
+        message,
+        image=image,
+        question=question,
+        preferred=user_record.settings.get(DESCRIBE_PROVIDER),
+        parent_id=None,
+        bot=bot,
+        keychain=keychain,
+        runner=runner,
+        i18n=i18n,
+    )
 
 
 async def describe_reply(
@@ -55,10 +69,50 @@ async def describe_reply(
     """/describe [question] as a reply to a photo: describe the replied-to photo."""
     target = message.reply_to_message
     assert target is not None
-    if _image_file(target) is None:
+    image = _image_file(target)
+    if image is None:
         await message.reply(_("Reply with /describe to a photo or an image file."))
         return
-    await _start(message, target, command.args or "", bot, keychain, runner, user_record, i18n)
+    await _start(
+        message,
+        image=image,
+        question=command.args or "",
+        preferred=user_record.settings.get(DESCRIBE_PROVIDER),
+        parent_id=None,
+        bot=bot,
+        keychain=keychain,
+        runner=runner,
+        i18n=i18n,
+    )
+
+
+async def follow_up(
+    message: Message,
+    bot: Bot,
+    store: Storage,
+    keychain: KeyChain,
+    runner: JobRunner,
+    i18n: I18n,
+) -> None:
+    """A reply to the bot's answer about a photo: a further question about the same photo."""
+    target = message.reply_to_message
+    assert target is not None and message.text is not None
+    earlier = await store.jobs.by_message(message.chat.id, target.message_id)
+    if earlier is None or earlier.kind is not JobKind.DESCRIBE or earlier.input_file_id is None:
+        return  # a reply to some other message of the bot: nothing to follow up
+    username = (await bot.me()).username or ""
+    question = message.text.replace(f"@{username}", " ") if username else message.text
+    await _start(
+        message,
+        image=(earlier.input_file_id, None),
+        question=question,
+        preferred=earlier.provider,  # the conversation stays with its provider unless told
+        parent_id=earlier.id,
+        bot=bot,
+        keychain=keychain,
+        runner=runner,
+        i18n=i18n,
+    )
 
 
 async def not_an_image(message: Message) -> None:
@@ -73,18 +127,19 @@ async def describe_usage(message: Message) -> None:
 
 async def _start(
     request: Message,
-    image_message: Message,
+    *,
+    image: tuple[str, int | None],
     question: str,
+    preferred: str | None,
+    parent_id: int | None,
     bot: Bot,
     keychain: KeyChain,
     runner: JobRunner,
-    user_record: UserRecord,
     i18n: I18n,
 ) -> None:
+    """Check the question and options, pick the provider, start the describe job."""
     if request.from_user is None:
         return
-    image = _image_file(image_message)
-    assert image is not None
     file_id, size = image
     if size is not None and size > TELEGRAM_DOWNLOAD_LIMIT:
         await request.reply(
@@ -104,7 +159,7 @@ async def _start(
         bot=bot,
         keychain=keychain,
         requested=parsed.provider,
-        preferred=user_record.settings.get(DESCRIBE_PROVIDER),
+        preferred=preferred,
         order=DESCRIBE_ORDER,
         unsupported=_("I cannot describe with {name}. Choose one of: {valid}."),
     )
@@ -123,6 +178,7 @@ async def _start(
             input_file_id=file_id,
             credential_source=choice.source,
             language=i18n.current_locale,
+            parent_id=parent_id,
         )
     )
 
@@ -134,4 +190,5 @@ def create_router() -> Router:
     router.message.register(not_an_image, OtherFileForBot())
     router.message.register(describe_reply, Command("describe"), F.reply_to_message)
     router.message.register(describe_usage, Command("describe"))
+    router.message.register(follow_up, F.text, ~F.text.startswith("/"), ReplyToBot())
     return router

@@ -1,9 +1,10 @@
-"""/tasks and the buttons on job messages: cancel, again, retry, original file."""
+"""/tasks and the buttons on job messages: cancel, again, retry, original, favorite, ratios."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -12,12 +13,18 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import JobAction, JobButton
+from bot.errors import error_text
 from bot.formatting import escape, shorten
 from bot.jobs.runner import JobRunner
-from bot.keyboards import tasks_keyboard
+from bot.keyboards import result_keyboard, tasks_keyboard
+from bot.keychain import KeyChain
 from bot.providers import display_name
 from bot.storage import Storage
 from bot.storage.jobs import JobRecord, JobState, NewJob
+from services.ailuna import AiLunaCredential
+from services.errors import ServiceError
+from services.gptunnel import ASPECT_RATIOS
+from services.registry import Providers
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +105,59 @@ async def again(
     ):
         await query.answer(_("This job was already retried or finished."))
         return
+    await _repeat(job, runner, i18n, options=job.options)
+    await query.answer()
+
+
+async def other_ratio(
+    query: CallbackQuery, callback_data: JobAction, store: Storage, runner: JobRunner, i18n: I18n
+) -> None:
+    """An aspect ratio under a GPTunnel result: the same prompt again in that ratio."""
+    job = await _own_job(query, callback_data, store)
+    if job is None:
+        return
+    ratio = callback_data.value.replace("x", ":")
+    if ratio not in ASPECT_RATIOS or "ar" not in job.options:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await _repeat(job, runner, i18n, options={**job.options, "ar": ratio})
+    await query.answer()
+
+
+async def favorite(
+    query: CallbackQuery,
+    callback_data: JobAction,
+    store: Storage,
+    keychain: KeyChain,
+    providers: Providers,
+) -> None:
+    """⭐ under an AiLuna result: add the image to (or take it out of) the user's favorites."""
+    job = await _own_job(query, callback_data, store)
+    if job is None:
+        return
+    resolved = await keychain.resolve(job.user_id, "ailuna")
+    credential = resolved.credential if resolved else None
+    if (
+        job.remote_id is None
+        or not isinstance(credential, AiLunaCredential)
+        or not isinstance(query.message, Message)
+    ):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    wanted = callback_data.value != "1"
+    try:
+        await providers.ailuna.update(credential, image_id=job.remote_id, favorite=wanted)
+    except ServiceError as e:
+        await query.answer(error_text(e), show_alert=True)
+        return
+    await query.message.edit_reply_markup(reply_markup=result_keyboard(job, favorite=wanted))
+    await query.answer(_("Added to favorites.") if wanted else _("Removed from favorites."))
+
+
+async def _repeat(
+    job: JobRecord, runner: JobRunner, i18n: I18n, *, options: Mapping[str, str]
+) -> None:
+    """A new job asking the same of the same provider, with these options."""
     await runner.enqueue(
         NewJob(
             kind=job.kind,
@@ -107,14 +167,14 @@ async def again(
             chat_type=job.chat_type,
             request_message_id=job.request_message_id,
             prompt=job.prompt,
-            options=dict(job.options),
+            options=dict(options),
             input_file_id=job.input_file_id,
             credential_source=job.credential_source,
             language=i18n.current_locale,
+            parent_id=job.parent_id,
         ),
         repeat=True,
     )
-    await query.answer()
 
 
 async def original(
@@ -138,6 +198,8 @@ def create_router() -> Router:
     """The jobs router with its handlers."""
     router = Router(name="jobs")
     router.message.register(tasks, Command("tasks"))
+    router.callback_query.register(other_ratio, JobAction.filter(F.action == JobButton.RATIO))
+    router.callback_query.register(favorite, JobAction.filter(F.action == JobButton.FAVORITE))
     router.callback_query.register(cancel, JobAction.filter(F.action == JobButton.CANCEL))
     router.callback_query.register(
         again, JobAction.filter(F.action.in_({JobButton.AGAIN, JobButton.RETRY}))

@@ -26,7 +26,7 @@ from tests.fakes.gptunnel import GPTunnelFake
 from tests.fakes.server import LoopbackServer
 from tests.fakes.telegram import ApiCall, Chat, FakeBotApi, Message, User
 
-TOKEN = "123456789:AAE_test-token-that-is-long-enough-1234"
+TOKEN = "4242:AAE_test-token-that-is-long-enough-123456"
 GPTUNNEL_KEY = "shds-FAKEgptunnelKEY0123456789abcdef"
 DESCRIBE_APP_ID = "app-id-0123456789-alice"
 CODEX_EMAIL = "alice@example.com"
@@ -107,6 +107,10 @@ class Iris:
             after=after,
             timeout=timeout,
         )
+
+    async def settled(self) -> None:
+        """Wait until no job task runs (re-checked on every Bot API call, polls included)."""
+        await self.api.wait_until(lambda: self.app.runner.running == 0)
 
     async def job(self, job_id: int) -> JobRecord:
         """A job as stored now."""

@@ -46,13 +46,16 @@ async def test_imagine_delivers_a_photo_with_caption_and_buttons(
         assert "a red &lt;b&gt;fox&lt;/b&gt; in the snow" in caption
         assert "GPTunnel · --ar 16:9" in caption
         assert [task.ar for task in iris.gptunnel.tasks.values()] == ["16:9"]
+        await iris.settled()
         job = await iris.job(1)
         assert job.state == "done"
         status_id = await status_of(iris, 1)
         await iris.api.wait_until(lambda: iris.api.message(ALICE.id, status_id).deleted)
         delivered = iris.api.bot_messages(ALICE.id)[-1]
         assert delivered.photo is not None
-        assert [b.text for b in delivered.buttons] == ["🔁 Again", "📎 Original file"]
+        labels = [b.text for b in delivered.buttons]
+        assert labels[:2] == ["🔁 Again", "📎 Original file"]
+        assert labels[2:] == ["1:1", "9:16", "4:3", "3:4", "21:9", "9:21"]  # the other ratios
         assert "upload_photo" in iris.api.chat_actions(ALICE.id)
         assert iris.gptunnel.violations == []
 

@@ -34,6 +34,7 @@ async def test_polling_job_resumes_after_restart_with_one_create(
         photo = await iris.api.wait_for("sendPhoto", after=mark)
         assert int(photo.params["chat_id"]) == ALICE.id
         assert creates(iris) == 1
+        await iris.settled()
         assert (await iris.job(1)).state == "done"
 
 
@@ -101,6 +102,7 @@ async def test_job_cut_off_while_delivering_is_delivered_from_the_kept_file(
         await iris.start()
         photo = await iris.api.wait_for("sendPhoto", after=mark)
         assert int(photo.params["chat_id"]) == ALICE.id
+        await iris.settled()
         assert (await iris.job(job.id)).state == "done"
         assert len(iris.servers["gptunnel"].requests) == 0  # nothing asked of the provider
 

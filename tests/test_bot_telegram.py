@@ -43,6 +43,7 @@ async def test_flood_control_on_send_photo_is_waited_out(serve: Serve, tmp_path:
         await iris.api.wait_until(lambda: len(iris.api.calls_of("sendPhoto")) == 2)
         assert iris.api.calls_of("sendPhoto")[0].error is not None
         await iris.api.wait_until(lambda: any(m.photo for m in iris.api.bot_messages(ALICE.id)))
+        await iris.settled()
         assert (await iris.job(1)).state == "done"
 
 
@@ -65,6 +66,7 @@ async def test_result_arrives_even_if_the_user_deleted_the_status_message(
         )  # fmt: skip
         iris.gptunnel.final_status = "done"
         await iris.api.wait_until(lambda: any(m.photo for m in iris.api.bot_messages(ALICE.id)))
+        await iris.settled()
         assert (await iris.job(1)).state == "done"
 
 

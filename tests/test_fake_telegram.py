@@ -45,7 +45,7 @@ from tests.fakes.telegram import (
 )
 from tests.fakes.telegram_text import EntitiesError, Entity, parse_html
 
-TOKEN = "123456789:AAE_test-token-that-is-long-enough-1234"
+TOKEN = "4242:AAE_test-token-that-is-long-enough-123456"
 ALICE = User(id=1001, first_name="Alice", username="alice_w", language_code="en")
 BOB = User(id=1002, first_name="Bob", username="bobby_b", language_code="es-419")
 ALICE_CHAT = Chat.private(ALICE)

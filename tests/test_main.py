@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.conftest import Serve
 from tests.fakes.telegram import FakeBotApi
 
-TOKEN = "123456789:AAE_test-token-that-is-long-enough-1234"
+TOKEN = "4242:AAE_test-token-that-is-long-enough-123456"
 ROOT = Path(__file__).resolve().parent.parent
 
 

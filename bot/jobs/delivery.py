@@ -78,6 +78,7 @@ class Delivery:
             now=time.time(),
             result_path=path.name,
             result_mime=image.mime_type,
+            remote_id=image.remote_id,
         )
 
     async def prune_results(self, *, now: float, max_age: float = RESULT_RETENTION) -> int:
@@ -106,21 +107,29 @@ class Delivery:
             chat_id=job.chat_id,
             photo=BufferedInputFile(photo.data, filename=f"iris-{job.id}.{extension}"),
             caption=self.caption(job),
-            reply_markup=result_keyboard(job.id),
+            reply_markup=result_keyboard(job),
             reply_parameters=self.reply_to(job),
         )
+        await self._jobs.add_message(job.id, chat_id=job.chat_id, message_id=message.message_id)
         await self._finish(job, result_message_id=message.message_id)
 
-    async def deliver_answer(self, job: JobRecord, answer: str) -> None:
-        """Send a describe answer, split at Telegram's limit, as replies to the photo."""
+    async def deliver_answer(
+        self, job: JobRecord, answer: str, *, notice: str | None = None
+    ) -> None:
+        """Send a describe answer, split at Telegram's limit, as replies to the photo.
+
+        Every part is remembered, so a reply to any of them asks a follow-up question.
+        """
+        text = escape(answer) if notice is None else f"{escape(notice)}\n\n{escape(answer)}"
         first_id: int | None = None
-        for part in split_text(escape(answer)):
+        for part in split_text(text):
             message = await self._bot.send_message(
                 chat_id=job.chat_id,
                 text=part,
                 reply_parameters=self.reply_to(job) if first_id is None else None,
             )
             first_id = first_id or message.message_id
+            await self._jobs.add_message(job.id, chat_id=job.chat_id, message_id=message.message_id)
         await self._finish(job, result_message_id=first_id)
 
     async def replace_status(

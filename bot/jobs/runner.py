@@ -25,6 +25,7 @@ from bot.keychain import KeyChain, ResolvedCredential
 from bot.logs import origin
 from bot.providers import display_name
 from bot.storage import Storage
+from bot.storage.credits import OPERATOR
 from bot.storage.jobs import UNFINISHED, JobKind, JobRecord, JobState, NewJob
 from bot.telegram import edit_text
 from services.base import GeneratedImage, ImageGenerator, Turn
@@ -57,6 +58,7 @@ class JobRunner:
         self._bot = bot
         self._jobs = storage.jobs
         self._users = storage.users
+        self._credits = storage.credits
         self._providers = providers
         self._keychain = keychain
         self._i18n = i18n
@@ -193,12 +195,14 @@ class JobRunner:
                     resolved.credential, prompt=job.prompt, options=job.options
                 )
             logger.info("job %d: %s task %s", job.id, job.provider, submission.task_id)
+            await self._record_credits(job, resolved, submission.credits)
             if not await self._to(
                 job, JobState.POLLING, expect=(JobState.SUBMITTING,), task_id=submission.task_id
             ):
                 return  # cancelled while the provider accepted it: the result is dropped
             job = replace(job, task_id=submission.task_id, state=JobState.POLLING)
         image = await self._poll(job, generator, resolved)
+        await self._record_credits(job, resolved, image.credits)
         if not await self._delivery.store_result(job, image):
             return
         await self._delivery.deliver_image(job)
@@ -226,28 +230,42 @@ class JobRunner:
             return
         describer = self._providers.describers[job.provider]
         resolved = await self._credential(job)
+        conversation = await self._conversation(job)
         assert job.input_file_id is not None
         image = await self._delivery.download_input(job.input_file_id)
         if not await self._to(job, JobState.SUBMITTING, expect=(JobState.QUEUED,), started=True):
             return
         async with self._limits.provider(job.provider, resolved.credential):
             description = await describer.describe(
-                resolved.credential, image=image, conversation=[Turn("user", job.prompt)]
+                resolved.credential, image=image, conversation=conversation
             )
-        answer = description.text
-        if description.image_resized:
-            answer = (
-                _("(The photo was too large for {provider}, so it got a smaller copy.)").format(
-                    provider=display_name(job.provider)
-                )
-                + "\n\n"
-                + answer
-            )
+        await self._record_credits(job, resolved, description.credits)
         if not await self._to(
-            job, JobState.DELIVERING, expect=(JobState.SUBMITTING,), result_text=answer
+            job, JobState.DELIVERING, expect=(JobState.SUBMITTING,), result_text=description.text
         ):
             return
-        await self._delivery.deliver_answer(job, answer)
+        notice = None
+        if description.image_resized:
+            notice = _("(The photo was too large for {provider}, so it got a smaller copy.)")
+            notice = notice.format(provider=display_name(job.provider))
+        await self._delivery.deliver_answer(job, description.text, notice=notice)
+
+    async def _conversation(self, job: JobRecord) -> list[Turn]:
+        """The questions and answers about this photo so far, ending with this question."""
+        turns: list[Turn] = []
+        if job.parent_id is not None:
+            for earlier in await self._jobs.thread(job.parent_id):
+                if earlier.result_text:  # a question that got no answer is left out
+                    turns += [Turn("user", earlier.prompt), Turn("model", earlier.result_text)]
+        return [*turns, Turn("user", job.prompt)]
+
+    async def _record_credits(
+        self, job: JobRecord, resolved: ResolvedCredential, credits: int | None
+    ) -> None:
+        if credits is None:
+            return
+        owner = job.user_id if resolved.source == "own" else OPERATOR
+        await self._credits.record(owner, job.provider, credits)
 
     async def _credential(self, job: JobRecord) -> ResolvedCredential:
         resolved = await self._keychain.resolve(job.user_id, job.provider)
