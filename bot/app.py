@@ -12,6 +12,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
+from bot.commands import register_commands
 from bot.config import Settings
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.jobs.limits import Limits
@@ -92,11 +93,12 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
     )
     dispatcher.update.outer_middleware(UserRecordMiddleware(storage.users))
     UserLanguageMiddleware(i18n).setup(dispatcher)
-    dispatcher.include_routers(*collect_routers())
+    dispatcher.include_routers(*collect_routers(admin_ids=settings.admin_ids))
 
     async def on_startup() -> None:
         await runner.start()
         logger.info("job runner started")
+        await register_commands(bot, i18n, admin_ids=settings.admin_ids)
 
     async def on_shutdown() -> None:
         await runner.stop()

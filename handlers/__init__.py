@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from aiogram import Router
 
 from handlers import (
+    admin,
     balance,
     describe,
     errors,
@@ -18,7 +21,7 @@ from handlers import (
 )
 
 
-def collect_routers() -> list[Router]:
+def collect_routers(*, admin_ids: Collection[int]) -> list[Router]:
     """A fresh router per feature, in a fixed order: errors first, photo describe last.
 
     The gallery comes before the others because its rename step takes the next plain message.
@@ -33,5 +36,6 @@ def collect_routers() -> list[Router]:
         balance.create_router(),
         imagine.create_router(),
         jobs.create_router(),
+        admin.create_router(admin_ids),
         describe.create_router(),
     ]

@@ -278,6 +278,15 @@ class Jobs:
         )
         return [_record(row) for row in rows]
 
+    async def counts(self, *, since: float | None = None) -> list[JobCount]:
+        """Jobs per provider, kind and state, created since `since` (all time when None)."""
+        rows = await self._db.fetchall(
+            "SELECT provider, kind, state, COUNT(*) AS n FROM jobs WHERE created_at >= ?"
+            " GROUP BY provider, kind, state ORDER BY provider, kind, state",
+            (since if since is not None else float("-inf"),),
+        )
+        return [JobCount(r["provider"], r["kind"], r["state"], r["n"]) for r in rows]
+
     async def unfinished(self) -> list[JobRecord]:
         """Every unfinished job, oldest first: what a restart resumes."""
         rows = await self._db.fetchall(
@@ -326,3 +335,13 @@ def _record(row: aiosqlite.Row) -> JobRecord:
         parent_id=row["parent_id"],
         remote_id=row["remote_id"],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class JobCount:
+    """How many jobs of one provider, kind and state."""
+
+    provider: str
+    kind: str
+    state: str
+    count: int

@@ -1,0 +1,59 @@
+"""Admin commands (ADMIN_IDS only): /stats."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Collection
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.providers import display_name
+from bot.storage import Storage
+from bot.storage.jobs import JobCount, JobState
+
+_FAILED = frozenset({JobState.FAILED, JobState.TIMED_OUT, JobState.INTERRUPTED})
+_ENDED = frozenset({JobState.DONE}) | _FAILED
+
+
+def _section(title: str, counts: list[JobCount]) -> list[str]:
+    lines = [f"<b>{title}</b>"]
+    by_provider: dict[str, Counter[str]] = {}
+    for c in counts:
+        by_provider.setdefault(c.provider, Counter())[c.state] += c.count
+    if not by_provider:
+        return [*lines, _("no jobs")]
+    for provider, states in sorted(by_provider.items()):
+        ended = sum(n for state, n in states.items() if state in _ENDED)
+        failed = sum(n for state, n in states.items() if state in _FAILED)
+        rate = f"{100 * failed / ended:.0f}%" if ended else "–"
+        detail = ", ".join(f"{state} {n}" for state, n in sorted(states.items()))
+        lines.append(
+            _("{provider}: {total} jobs ({detail}); failure rate {rate}").format(
+                provider=display_name(provider),
+                total=sum(states.values()),
+                detail=detail,
+                rate=rate,
+            )
+        )
+    return lines
+
+
+async def stats(message: Message, store: Storage) -> None:
+    """Users, jobs per provider and state, failure rate: the last hour and all time."""
+    users = await store.users.count()
+    lines = [_("👥 Users: {count}").format(count=users), ""]
+    lines += _section(_("Last hour"), await store.jobs.counts(since=time.time() - 3600))
+    lines += ["", *_section(_("All time"), await store.jobs.counts())]
+    await message.answer("\n".join(lines))
+
+
+def create_router(admin_ids: Collection[int]) -> Router:
+    """The admin router; its scope filter lets only ADMIN_IDS through."""
+    router = Router(name="admin")
+    router.message.filter(F.from_user.id.in_(set(admin_ids)))
+    router.message.register(stats, Command("stats"))
+    return router
