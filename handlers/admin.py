@@ -10,6 +10,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.providers import display_name
 from bot.storage import Storage
@@ -31,13 +32,14 @@ def _section(title: str, counts: list[JobCount]) -> list[str]:
         failed = sum(n for state, n in states.items() if state in _FAILED)
         rate = f"{100 * failed / ended:.0f}%" if ended else "–"
         detail = ", ".join(f"{state} {n}" for state, n in sorted(states.items()))
+        total = sum(states.values())
+        text = ngettext(
+            "{provider}: {total} job ({detail}); failure rate {rate}",
+            "{provider}: {total} jobs ({detail}); failure rate {rate}",
+            total,
+        )
         lines.append(
-            _("{provider}: {total} jobs ({detail}); failure rate {rate}").format(
-                provider=display_name(provider),
-                total=sum(states.values()),
-                detail=detail,
-                rate=rate,
-            )
+            text.format(provider=display_name(provider), total=total, detail=detail, rate=rate)
         )
     return lines
 

@@ -45,7 +45,12 @@ def update(template: Catalog, language: str) -> None:
     catalog.obsolete.clear()
     if language == "en":
         for message in catalog:
-            if message.id and not message.string:
+            if not message.id:
+                continue
+            if isinstance(message.id, tuple | list):  # plural: one form per English form
+                if not all(message.string):
+                    message.string = tuple(message.id)
+            elif not message.string:
                 message.string = message.id
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:

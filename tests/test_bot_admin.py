@@ -49,7 +49,7 @@ async def test_stats_for_admins_only(serve: Serve, tmp_path: Path) -> None:
         reply = await iris.reply(ALICE.id, after=mark)
         text = reply.params["text"]
         assert "Users: 2" in text
-        assert "GPTunnel: 1 jobs (done 1); failure rate 0%" in text
+        assert "GPTunnel: 1 job (done 1); failure rate 0%" in text
         assert "Last hour" in text
         assert "All time" in text
         # Bob got nothing: the command does not exist for him.

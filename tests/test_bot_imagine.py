@@ -237,3 +237,18 @@ async def test_job_timeout_is_reported(serve: Serve, tmp_path: Path) -> None:
         edit = await iris.api.wait_for("editMessageText", where=text_has("too long"), after=mark)
         assert "GPTunnel" in edit.params["text"]
         assert (await iris.job(1)).state == "timed_out"
+
+
+async def test_long_hostile_prompt_fits_the_caption_escaped(serve: Serve, tmp_path: Path) -> None:
+    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+        prompt = "<i>x</i> & _y_ " * 150  # 2,250 characters of markup-like text
+        mark = iris.api.mark()
+        await iris.say(ALICE, f"/imagine {prompt} --ar 21:9")
+        photo = await iris.api.wait_for("sendPhoto", after=mark)
+        caption = photo.params["caption"]
+        assert photo.error is None  # Telegram parsed it: nothing unescaped slipped through
+        shown = iris.api.bot_messages(ALICE.id)[-1].caption or ""
+        assert len(shown) <= 1024
+        assert "…" in shown
+        assert shown.startswith("<i>x</i> & _y_")
+        assert "GPTunnel · --ar 21:9" in caption
