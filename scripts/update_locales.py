@@ -48,7 +48,7 @@ def update(template: Catalog, language: str) -> None:
             if not message.id:
                 continue
             if isinstance(message.id, tuple | list):  # plural: one form per English form
-                if not all(message.string):
+                if not isinstance(message.string, tuple | list) or not all(message.string):
                     message.string = tuple(message.id)
             elif not message.string:
                 message.string = message.id
