@@ -19,7 +19,7 @@ from bot.jobs.limits import Limits
 from bot.jobs.runner import JobRunner
 from bot.jobs.timing import Timing
 from bot.keychain import KeyChain
-from bot.middlewares import UserRecordMiddleware
+from bot.middlewares import AllowlistMiddleware, RateLimitMiddleware, UserRecordMiddleware
 from bot.providers import build_providers, operator_credentials
 from bot.storage import Storage, open_storage
 from bot.telegram import PatientRequests
@@ -91,8 +91,15 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
         keychain=keychain,
         runner=runner,
     )
+    if settings.allowed_user_ids:
+        # Admins are always let in, so an allowlist can never lock the operator out.
+        allowed = {*settings.allowed_user_ids, *settings.admin_ids}
+        dispatcher.update.outer_middleware(AllowlistMiddleware(allowed, i18n=i18n))
     dispatcher.update.outer_middleware(UserRecordMiddleware(storage.users))
     UserLanguageMiddleware(i18n).setup(dispatcher)
+    dispatcher.message.outer_middleware(
+        RateLimitMiddleware(limit=settings.rate_limit_commands, window=settings.rate_limit_window)
+    )
     dispatcher.include_routers(*collect_routers(admin_ids=settings.admin_ids))
 
     async def on_startup() -> None:

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     user_max_jobs: int = Field(2, ge=1)
     provider_max_concurrency: int = Field(64, ge=1)
     operator_daily_limit: int = Field(20, ge=0)
+    rate_limit_commands: int = Field(5, ge=1)
+    rate_limit_window: float = Field(10, gt=0)
 
     @field_validator("bot_token")
     @classmethod

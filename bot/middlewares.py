@@ -1,14 +1,21 @@
-"""Outer middlewares: who the user is, before any handler runs."""
+"""Outer middlewares: who the user is, whether they may use the bot, and how often."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.enums import ChatType
+from aiogram.types import Message, TelegramObject, Update, User
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
 
+from bot.i18n import pick_language
 from bot.storage.users import Users
+from bot.telegram import delete_quietly
 
 
 class UserRecordMiddleware(BaseMiddleware):
@@ -29,3 +36,90 @@ class UserRecordMiddleware(BaseMiddleware):
                 user.id, telegram_language=user.language_code
             )
         return await handler(event, data)
+
+
+class AllowlistMiddleware(BaseMiddleware):
+    """With ALLOWED_USER_IDS set, every update from anyone else stops here, callbacks included.
+
+    A stranger's /setkey is still deleted (it may carry a secret); in private chats and on
+    buttons the stranger is told the bot is private; in groups nothing is said.
+    """
+
+    def __init__(self, allowed: Collection[int], *, i18n: I18n) -> None:
+        self._allowed = frozenset(allowed)
+        self._i18n = i18n
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = data.get("event_from_user")
+        if not self._allowed or (user is not None and user.id in self._allowed):
+            return await handler(event, data)
+        if isinstance(event, Update) and user is not None:
+            language = pick_language(None, user, self._i18n.default_locale)
+            with self._i18n.context(), self._i18n.use_locale(language):
+                await self._refuse(event)
+        return None
+
+    async def _refuse(self, update: Update) -> None:
+        text = _("This bot is private. Ask its operator for access.")
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+            return
+        message = update.message
+        if message is None or message.bot is None:
+            return
+        if (message.text or "").lower().startswith("/setkey"):
+            await delete_quietly(
+                message.bot, chat_id=message.chat.id, message_id=message.message_id
+            )
+        if message.chat.type == ChatType.PRIVATE:
+            await message.answer(text)
+
+
+class RateLimitMiddleware(BaseMiddleware):
+    """At most `limit` commands or images per user in `window` seconds; one polite word beyond."""
+
+    def __init__(
+        self, *, limit: int, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._limit = limit
+        self._window = window
+        self._clock = clock
+        self._hits: dict[int, deque[float]] = {}
+        self._warned: dict[int, float] = {}
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None or not isinstance(event, Message) or not _costs(event):
+            return await handler(event, data)
+        now = self._clock()
+        hits = self._hits.setdefault(user.id, deque())
+        while hits and hits[0] <= now - self._window:
+            hits.popleft()
+        if not hits:
+            self._warned.pop(user.id, None)
+        if len(hits) < self._limit:
+            hits.append(now)
+            return await handler(event, data)
+        wait = max(1, int(hits[0] + self._window - now + 0.999))
+        if self._warned.get(user.id, -1.0) < hits[0]:  # one warning per full window
+            self._warned[user.id] = now
+            await event.reply(
+                _("Slow down a little: try again in {seconds} s.").format(seconds=wait)
+            )
+        return None
+
+
+def _costs(message: Message) -> bool:
+    """Commands and images: what can start work (plain chat text in groups never does)."""
+    text = message.text or message.caption or ""
+    return text.startswith("/") or bool(message.photo) or message.document is not None

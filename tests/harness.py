@@ -144,6 +144,8 @@ def settings_for(tmp_path: Path, urls: dict[str, str], **overrides: Any) -> Sett
         "describepicture_url": urls["describepicture"] + DESCRIBEPICTURE_PATH,
         "ailuna_url": urls["ailuna"],
         "job_timeout": 20,
+        # Tests play quick users; the limit itself is tested with its own setting.
+        "rate_limit_commands": 100,
     }
     values.update(overrides)
     return load_settings(_env_file=None, **values)

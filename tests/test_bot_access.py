@@ -1,0 +1,115 @@
+"""Who may use the bot and how often: ALLOWED_USER_IDS and the per-user rate limit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiogram.types import Chat as TgChat
+from aiogram.types import Message
+from aiogram.types import User as TgUser
+
+from bot.i18n import create_i18n
+from bot.middlewares import RateLimitMiddleware
+from tests.conftest import Serve
+from tests.harness import ALICE, BOB, GPTUNNEL_KEY, GROUP, iris_running
+
+
+async def test_allowlist_refuses_strangers_everywhere(serve: Serve, tmp_path: Path) -> None:
+    async with iris_running(
+        serve, tmp_path, allowed_user_ids=str(ALICE.id), gptunnel_api_key=GPTUNNEL_KEY
+    ) as iris:
+        mark = iris.api.mark()
+        await iris.say(BOB, "/imagine a forbidden thing")
+        refusal = await iris.reply(BOB.id, after=mark)
+        assert "private" in refusal.params["text"]
+        # A stranger's key is deleted all the same, and stored nowhere.
+        mark = iris.api.mark()
+        setkey = await iris.say(BOB, "/setkey gptunnel stranger-key-0123456789")
+        await iris.api.wait_for("deleteMessage", after=mark)
+        assert iris.api.message(BOB.id, setkey.message_id).deleted
+        assert await iris.app.storage.credentials.get(BOB.id, "gptunnel") is None
+        # In a group a stranger gets silence; Alice is served.
+        mark = iris.api.mark()
+        await iris.say(BOB, "/help", chat=GROUP)
+        await iris.say(ALICE, "/imagine an allowed thing", chat=GROUP)
+        await iris.api.wait_for("sendPhoto", after=mark)
+        group_texts = [
+            c.params["text"] for c in iris.api.calls_of("sendMessage")[-5:]
+            if int(c.params["chat_id"]) == GROUP.id
+        ]  # fmt: skip
+        assert not any("Iris" in t and "Generate" in t for t in group_texts)
+        assert [t.prompt for t in iris.gptunnel.tasks.values()] == ["an allowed thing"]
+        # Buttons too: Bob pressing a button of Alice's result is refused before any handler.
+        result = iris.api.bot_messages(GROUP.id)[-1]
+        again = result.buttons[0].callback_data
+        assert again is not None
+        query = iris.api.press(BOB, result, again)
+        await iris.api.wait_until(lambda: iris.api.answers(query) is not None)
+        answer = iris.api.answers(query)
+        assert answer is not None
+        assert "private" in (answer.text or "")
+        assert len(iris.gptunnel.tasks) == 1
+
+
+async def test_admins_are_always_allowed(serve: Serve, tmp_path: Path) -> None:
+    async with iris_running(
+        serve, tmp_path, allowed_user_ids=str(ALICE.id), admin_ids=str(BOB.id)
+    ) as iris:
+        mark = iris.api.mark()
+        await iris.say(BOB, "/help")
+        reply = await iris.reply(BOB.id, after=mark)
+        assert "Iris" in reply.params["text"]
+
+
+async def test_rate_limit_answers_once_per_window(serve: Serve, tmp_path: Path) -> None:
+    async with iris_running(serve, tmp_path, rate_limit_commands=3, rate_limit_window=3600) as iris:
+        for _ in range(6):
+            await iris.say(ALICE, "/help")
+        await iris.say(ALICE, "just chatting")  # plain text is never counted
+        await iris.say(BOB, "/help")  # the limit is per user
+        await iris.api.wait_until(
+            lambda: any(
+                int(c.params["chat_id"]) == BOB.id for c in iris.api.calls_of("sendMessage")
+            )
+        )
+        await iris.api.wait_until(lambda: len(iris.api.calls_of("sendMessage")) == 5)
+        alice = [
+            c.params["text"] for c in iris.api.calls_of("sendMessage")
+            if int(c.params["chat_id"]) == ALICE.id
+        ]  # fmt: skip
+        assert sum("Hi! I'm Iris" in t for t in alice) == 3
+        assert [t for t in alice if "Slow down" in t] == [
+            "Slow down a little: try again in 3600 s."
+        ]
+
+
+async def test_rate_limit_window_slides() -> None:
+    now = [0.0]
+    limiter = RateLimitMiddleware(limit=2, window=10, clock=lambda: now[0])
+    handled: list[float] = []
+    replies: list[str] = []
+
+    async def handler(event: object, data: dict[str, object]) -> None:
+        handled.append(now[0])
+
+    message = _command_message(replies)
+    user = TgUser(id=1, is_bot=False, first_name="A")
+    with create_i18n("en").context():
+        for moment in (0, 1, 2, 9, 10.5, 11, 11.5):
+            now[0] = moment
+            await limiter(handler, message, {"event_from_user": user})
+    assert handled == [0, 1, 10.5, 11]
+    assert len(replies) == 2  # one warning in each full window that overflowed
+
+
+def _command_message(replies: list[str]) -> Message:
+    message = Message(
+        message_id=1, date=datetime.now(UTC), chat=TgChat(id=1, type="private"), text="/help"
+    )
+
+    async def reply(text: str, **_: object) -> None:
+        replies.append(text)
+
+    object.__setattr__(message, "reply", reply)
+    return message
