@@ -77,6 +77,7 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
         i18n=i18n,
         results_dir=settings.data_dir / "results",
         job_timeout=settings.job_timeout,
+        daily_limit=settings.operator_daily_limit,
         limits=Limits(
             user_max_jobs=settings.user_max_jobs,
             provider_max_concurrency=settings.provider_max_concurrency,

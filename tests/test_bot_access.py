@@ -113,3 +113,28 @@ def _command_message(replies: list[str]) -> Message:
 
     object.__setattr__(message, "reply", reply)
     return message
+
+
+async def test_operator_daily_limit_applies_to_shared_keys_only(
+    serve: Serve, tmp_path: Path
+) -> None:
+    async with iris_running(
+        serve, tmp_path, operator_daily_limit=2, gptunnel_api_key=GPTUNNEL_KEY
+    ) as iris:
+        for prompt in ("one", "two"):
+            mark = iris.api.mark()
+            await iris.say(BOB, f"/imagine {prompt}")
+            await iris.api.wait_for("sendPhoto", after=mark)
+        mark = iris.api.mark()
+        await iris.say(BOB, "/imagine three")
+        refusal = await iris.reply(BOB.id, after=mark)
+        assert "today's 2 jobs on the bot's shared keys" in refusal.params["text"]
+        buttons = refusal.params["reply_markup"]["inline_keyboard"][0]
+        assert buttons[0]["url"] == "https://t.me/iris_test_bot?start=keys"
+        assert len(iris.gptunnel.tasks) == 2
+        # With a key of his own, Bob is not limited.
+        await iris.set_key(BOB, "gptunnel", GPTUNNEL_KEY)
+        mark = iris.api.mark()
+        await iris.say(BOB, "/imagine four")
+        await iris.api.wait_for("sendPhoto", after=mark)
+        assert len(iris.gptunnel.tasks) == 3

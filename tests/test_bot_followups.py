@@ -126,7 +126,7 @@ async def test_favorite_button_under_an_ailuna_result(serve: Serve, tmp_path: Pa
         mark = iris.api.mark()
         iris.api.press(ALICE, result, star.callback_data)
         await iris.api.wait_for("editMessageReplyMarkup", after=mark)
-        assert image.favorite is False
+        assert iris.ailuna.images[image.id].favorite is False
         updates = [r for r in iris.servers["ailuna"].requests if r.method in ("PUT", "PATCH")]
         assert [r.form()["favorite"] for r in updates] == ["1", "0"]
 

@@ -118,6 +118,8 @@ async def test_a_request_delivered_twice_starts_one_job(serve: Serve, tmp_path: 
         await iris.say(ALICE, "/start")  # the private chat exists for the fake from now on
         first = await iris.app.runner.enqueue(request)
         second = await iris.app.runner.enqueue(request)
+        assert first is not None
+        assert second is not None
         assert second.id == first.id
         await iris.api.wait_until(lambda: iris.api.called("sendPhoto"))
         assert creates(iris) == 1

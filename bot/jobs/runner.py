@@ -8,19 +8,23 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.utils.i18n import I18n
+from aiogram.types import ReplyParameters
+from aiogram.utils.deep_linking import create_start_link
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
+from bot.choices import KEYS_DEEP_LINK
 from bot.errors import code_text, error_code, error_text
 from bot.jobs.delivery import Delivery
 from bot.jobs.limits import Limits
 from bot.jobs.timing import Timing
-from bot.keyboards import cancel_keyboard, retry_keyboard
+from bot.keyboards import cancel_keyboard, deep_link_keyboard, retry_keyboard
 from bot.keychain import KeyChain, ResolvedCredential
 from bot.logs import origin
 from bot.providers import display_name
@@ -52,6 +56,7 @@ class JobRunner:
         i18n: I18n,
         results_dir: Path,
         job_timeout: float,
+        daily_limit: int,
         limits: Limits,
         timing: Timing | None = None,
     ) -> None:
@@ -63,6 +68,7 @@ class JobRunner:
         self._keychain = keychain
         self._i18n = i18n
         self._job_timeout = job_timeout
+        self._daily_limit = daily_limit
         self._limits = limits
         self._timing = timing or Timing()
         self._delivery = Delivery(bot=bot, jobs=storage.jobs, results_dir=results_dir)
@@ -96,17 +102,20 @@ class JobRunner:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def enqueue(self, new: NewJob, *, repeat: bool = False) -> JobRecord:
-        """Store a job, show its status message and start it.
+    async def enqueue(self, new: NewJob, *, repeat: bool = False) -> JobRecord | None:
+        """Store a job, show its status message and start it; or tell the user why not (None).
 
         A request message starts one job only (Telegram re-sends updates after a crash), unless
-        `repeat` says the user asked again (🔁, Retry).
+        `repeat` says the user asked again (🔁, Retry). Jobs on the operator's keys count against
+        OPERATOR_DAILY_LIMIT.
         """
         if not repeat and new.request_message_id is not None:
             existing = await self._jobs.for_request(new.chat_id, new.request_message_id)
             if existing is not None:
                 logger.info("job %d: its request arrived again; not started twice", existing.id)
                 return existing
+        if new.credential_source == "operator" and not await self._within_daily_limit(new):
+            return None
         job = await self._jobs.create(new, now=time.time())
         with self._i18n.context(), self._i18n.use_locale(job.language):
             waiting = self._limits.user_is_full(job.user_id)
@@ -122,6 +131,35 @@ class JobRunner:
         logger.info("job %d: %s on %s queued", job.id, job.kind, job.provider)
         self._spawn(job)
         return job
+
+    async def _within_daily_limit(self, new: NewJob) -> bool:
+        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        used = await self._jobs.operator_jobs(new.user_id, since=midnight.timestamp())
+        if used < self._daily_limit:
+            return True
+        logger.info("user %d reached the daily limit on the operator's keys", new.user_id)
+        with self._i18n.context(), self._i18n.use_locale(new.language):
+            text = ngettext(
+                "You have used today's {limit} job on the bot's shared keys. Add your own key "
+                "for more, or come back after 00:00 UTC.",
+                "You have used today's {limit} jobs on the bot's shared keys. Add your own key "
+                "for more, or come back after 00:00 UTC.",
+                self._daily_limit,
+            ).format(limit=self._daily_limit)
+            keyboard = deep_link_keyboard(await create_start_link(self._bot, KEYS_DEEP_LINK))
+            await self._bot.send_message(
+                chat_id=new.chat_id,
+                text=text,
+                reply_markup=keyboard,
+                reply_parameters=(
+                    ReplyParameters(
+                        message_id=new.request_message_id, allow_sending_without_reply=True
+                    )
+                    if new.request_message_id is not None
+                    else None
+                ),
+            )
+        return False
 
     async def cancel(self, job: JobRecord) -> bool:
         """Cancel an unfinished job: its polling stops and a late result is dropped."""

@@ -278,6 +278,15 @@ class Jobs:
         )
         return [_record(row) for row in rows]
 
+    async def operator_jobs(self, user_id: int, *, since: float) -> int:
+        """Jobs of this user on the operator's keys since `since`, but for ones never started."""
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) AS n FROM jobs WHERE user_id = ? AND credential_source = 'operator'"
+            " AND created_at >= ? AND NOT (state = 'cancelled' AND started_at IS NULL)",
+            (user_id, since),
+        )
+        return int(row["n"]) if row is not None else 0
+
     async def counts(self, *, since: float | None = None) -> list[JobCount]:
         """Jobs per provider, kind and state, created since `since` (all time when None)."""
         rows = await self._db.fetchall(
