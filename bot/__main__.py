@@ -33,6 +33,7 @@ def main() -> int:
         return 2
     setup_logging(
         settings.log_level,
+        log_format=settings.log_format,
         secrets=[settings.bot_token.get_secret_value(), *operator_secrets(settings)],
     )
     try:

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     allowed_user_ids: IdList = ()
     default_language: Language = "en"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     codexaeternum_url: str = "https://codexaeternum.com"
     describepicture_url: str = (

@@ -1,15 +1,61 @@
-"""Logging setup: one human-readable format, and known secrets scrubbed from every record."""
+"""Logging setup: human-readable or JSON lines, the job id on job lines, secrets scrubbed."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
-_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(job)s%(message)s"
 _TRACEBACKS = logging.Formatter()
+
+current_job: ContextVar[int | None] = ContextVar("current_job", default=None)
+"""The job a task works on; every log line written meanwhile carries its id."""
+
+
+@contextmanager
+def job_context(job_id: int) -> Iterator[None]:
+    """Log lines written inside the block carry `job_id`."""
+    token = current_job.set(job_id)
+    try:
+        yield
+    finally:
+        current_job.reset(token)
+
+
+class JobContext(logging.Filter):
+    """Adds `job_id` (and `job`, its "[job N] " prefix) to every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        job_id = current_job.get()
+        record.job_id = job_id
+        record.job = f"[job {job_id}] " if job_id is not None else ""
+        return True
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, job_id, error origin."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        job_id = getattr(record, "job_id", None)
+        if job_id is not None:
+            entry["job_id"] = job_id
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
 
 
 class RedactSecrets(logging.Filter):
@@ -56,11 +102,14 @@ def origin(error: BaseException) -> str:
     return f"{type(error).__name__} at {'/'.join(parts)}:{frame.lineno}"
 
 
-def setup_logging(level: str, *, secrets: Iterable[str] = ()) -> RedactSecrets:
+def setup_logging(
+    level: str, *, log_format: Literal["text", "json"] = "text", secrets: Iterable[str] = ()
+) -> RedactSecrets:
     """Log to stderr at `level`; returns the redaction filter so more secrets can be added."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(_FORMAT))
+    handler.setFormatter(JsonLines() if log_format == "json" else logging.Formatter(_FORMAT))
     redact = RedactSecrets(secrets)
+    handler.addFilter(JobContext())
     handler.addFilter(redact)
     root = logging.getLogger()
     root.handlers[:] = [handler]

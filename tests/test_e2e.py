@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -50,6 +51,7 @@ async def test_sigkill_during_a_pending_job_then_restart_delivers_it_once(
         "GPTUNNEL_API_KEY": API_KEY,
         "DATA_DIR": str(tmp_path / "data"),
         "LOG_LEVEL": "DEBUG",
+        "LOG_FORMAT": "json",
     }
     async with bot_process(env, tmp_path) as first:
         api.send_text(ALICE, Chat.private(ALICE), "/imagine a lighthouse in a storm --ar 16:9")
@@ -66,7 +68,9 @@ async def test_sigkill_during_a_pending_job_then_restart_delivers_it_once(
     assert len(provider.calls("POST", "/v1/media/create")) == 1
     assert len(gptunnel.tasks) == 1
     log = (tmp_path / "bot.log").read_text()
-    assert "resuming" in log
+    lines = [json.loads(line) for line in log.splitlines()]  # every line is one JSON object
+    resumed = [line for line in lines if line["message"].startswith("resuming")]
+    assert resumed[0]["job_id"] == 1
     assert TOKEN not in log
     assert API_KEY not in log
     assert "Traceback" not in log

@@ -168,7 +168,7 @@ class Delivery:
         )
         if done and job.status_message_id is not None:
             await delete_quietly(self._bot, chat_id=job.chat_id, message_id=job.status_message_id)
-        logger.info("job %d: delivered", job.id)
+        logger.info("delivered")
 
 
 def _prune(folder: Path, cutoff: float) -> int:

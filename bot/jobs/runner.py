@@ -26,7 +26,7 @@ from bot.jobs.limits import Limits
 from bot.jobs.timing import Timing
 from bot.keyboards import cancel_keyboard, deep_link_keyboard, retry_keyboard
 from bot.keychain import KeyChain, ResolvedCredential
-from bot.logs import origin
+from bot.logs import job_context, origin
 from bot.providers import display_name
 from bot.storage import Storage
 from bot.storage.credits import OPERATOR
@@ -92,7 +92,8 @@ class JobRunner:
             if job.state is JobState.SUBMITTING:
                 await self._interrupt(job)
             else:
-                logger.info("job %d: resuming in state %s", job.id, job.state)
+                with job_context(job.id):
+                    logger.info("resuming in state %s", job.state)
                 self._spawn(job)
 
     async def stop(self) -> None:
@@ -112,7 +113,8 @@ class JobRunner:
         if not repeat and new.request_message_id is not None:
             existing = await self._jobs.for_request(new.chat_id, new.request_message_id)
             if existing is not None:
-                logger.info("job %d: its request arrived again; not started twice", existing.id)
+                with job_context(existing.id):
+                    logger.info("its request arrived again; not started twice")
                 return existing
         if new.credential_source == "operator" and not await self._within_daily_limit(new):
             return None
@@ -128,7 +130,8 @@ class JobRunner:
             )
         await self._jobs.set_status_message(job.id, message.message_id)
         job = replace(job, status_message_id=message.message_id)
-        logger.info("job %d: %s on %s queued", job.id, job.kind, job.provider)
+        with job_context(job.id):
+            logger.info("%s on %s queued", job.kind, job.provider)
         self._spawn(job)
         return job
 
@@ -170,7 +173,8 @@ class JobRunner:
         task = self._tasks.get(job.id)
         if task is not None:
             task.cancel()
-        logger.info("job %d: cancelled", job.id)
+        with job_context(job.id):
+            logger.info("cancelled")
         if job.status_message_id is not None:
             with self._i18n.context(), self._i18n.use_locale(job.language):
                 await edit_text(
@@ -187,7 +191,8 @@ class JobRunner:
         task.add_done_callback(lambda _: self._tasks.pop(job.id, None))
 
     async def _run(self, job: JobRecord) -> None:
-        with self._i18n.context(), self._i18n.use_locale(job.language):
+        # Every log line of this task, the services' included, carries the job id.
+        with job_context(job.id), self._i18n.context(), self._i18n.use_locale(job.language):
             try:
                 async with self._limits.user(job.user_id):
                     current = await self._jobs.get(job.id)
@@ -203,10 +208,10 @@ class JobRunner:
             except NoCredentialError:
                 await self._fail(job, JobState.FAILED, "auth")
             except ServiceError as e:
-                logger.info("job %d: %s failed: %s", job.id, job.provider, error_code(e))
+                logger.info("%s failed: %s", job.provider, error_code(e))
                 await self._fail(job, JobState.FAILED, error_code(e), text=error_text(e))
             except TelegramForbiddenError:
-                logger.info("job %d: user %d blocked the bot", job.id, job.user_id)
+                logger.info("user %d blocked the bot", job.user_id)
                 await self._users.set_active(job.user_id, active=False)
                 await self._jobs.transition(
                     job.id, to=JobState.FAILED, expect=UNFINISHED, now=time.time(), error="blocked"
@@ -214,7 +219,7 @@ class JobRunner:
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # noqa: BLE001 - every job ends with a word to its user
-                logger.error("job %d: unexpected failure: %s", job.id, origin(e))
+                logger.error("unexpected failure: %s", origin(e))
                 await self._fail(job, JobState.FAILED, "internal")
 
     async def _generate(self, job: JobRecord) -> None:
@@ -232,7 +237,7 @@ class JobRunner:
                 submission = await generator.submit(
                     resolved.credential, prompt=job.prompt, options=job.options
                 )
-            logger.info("job %d: %s task %s", job.id, job.provider, submission.task_id)
+            logger.info("%s task %s", job.provider, submission.task_id)
             await self._record_credits(job, resolved, submission.credits)
             if not await self._to(
                 job, JobState.POLLING, expect=(JobState.SUBMITTING,), task_id=submission.task_id
@@ -256,7 +261,7 @@ class JobRunner:
                     result = await generator.poll(resolved.credential, task_id=job.task_id)
             except (UnavailableError, RateLimitedError) as e:
                 # The job is paid for; a passing outage must not lose it. The deadline bounds this.
-                logger.info("job %d: poll failed (%s); polling on", job.id, error_code(e))
+                logger.info("poll failed (%s); polling on", error_code(e))
                 continue
             if isinstance(result, GeneratedImage):
                 return result
@@ -346,7 +351,8 @@ class JobRunner:
             error="interrupted",
         ):
             return
-        logger.info("job %d: interrupted before its task id was known", job.id)
+        with job_context(job.id):
+            logger.info("interrupted before its task id was known")
         with self._i18n.context(), self._i18n.use_locale(job.language):
             text = _(
                 "⚠️ This job was interrupted by a restart before {provider} confirmed it, "
@@ -390,7 +396,7 @@ class JobRunner:
                     status_id = status_id if alive else None
             except (TelegramBadRequest, TelegramForbiddenError) as e:
                 # Progress is decoration: a failure here must never fail the job itself.
-                logger.debug("job %d: progress update failed: %s", job.id, type(e).__name__)
+                logger.debug("progress update failed: %s", type(e).__name__)
             wake = next_action if status_id is None else min(next_action, next_edit)
             await asyncio.sleep(max(0.0, wake - time.monotonic()))
 
