@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from pathlib import Path
@@ -139,3 +140,23 @@ async def test_old_result_files_are_pruned_at_start(serve: Serve, tmp_path: Path
         os.utime(old, (eight_days_ago, eight_days_ago))
         await iris.start()
         assert sorted(results.iterdir()) == [kept]
+
+
+async def test_graceful_stop_lets_a_paid_call_record_its_task_id(
+    serve: Serve, tmp_path: Path
+) -> None:
+    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+        iris.gptunnel.create_gate = asyncio.Event()
+        await iris.say(ALICE, "/imagine a canyon")
+        await iris.api.wait_until(lambda: creates(iris) == 1)
+        runner = iris.app.runner
+        stopping = asyncio.create_task(iris.stop())
+        # The provider answers while the bot is stopping: the task id is recorded all the same.
+        await iris.api.wait_until(lambda: runner.stopping)
+        iris.gptunnel.create_gate.set()
+        await asyncio.wait_for(stopping, 10)
+        mark = iris.api.mark()
+        await iris.start()
+        await iris.api.wait_for("sendPhoto", after=mark)
+        assert creates(iris) == 1
+        assert not any("interrupted" in str(c.params.get("text")) for c in iris.api.calls)

@@ -73,10 +73,17 @@ class JobRunner:
         self._timing = timing or Timing()
         self._delivery = Delivery(bot=bot, jobs=storage.jobs, results_dir=results_dir)
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._paid_calls: dict[int, asyncio.Event] = {}
+        self._stopping = asyncio.Event()
 
     def result_file(self, job: JobRecord) -> Path | None:
         """Where a job's untouched result image is kept, if it has one."""
         return self._delivery.result_file(job)
+
+    @property
+    def stopping(self) -> bool:
+        """True once stop() has begun: no new provider call starts."""
+        return self._stopping.is_set()
 
     @property
     def running(self) -> int:
@@ -96,8 +103,18 @@ class JobRunner:
                     logger.info("resuming in state %s", job.state)
                 self._spawn(job)
 
-    async def stop(self) -> None:
-        """Stop every job task; their states stay as stored, for the next start."""
+    async def stop(self, *, grace: float = 8.0) -> None:
+        """Stop every job task; their states stay as stored, for the next start.
+
+        A paid call in flight gets up to `grace` seconds to finish and record its outcome (the
+        task id, the answer), so the next start resumes it instead of reporting it interrupted.
+        """
+        self._stopping.set()
+        in_flight = [event.wait() for event in self._paid_calls.values()]
+        if in_flight:
+            logger.info("waiting for %d paid calls in flight", len(in_flight))
+            with suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*in_flight), grace)
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
@@ -229,20 +246,26 @@ class JobRunner:
             return
         resolved = await self._credential(job)
         if job.task_id is None:
-            if not await self._to(
+            if self._stopping.is_set() or not await self._to(
                 job, JobState.SUBMITTING, expect=(JobState.QUEUED,), started=True
             ):
                 return
-            async with self._limits.provider(job.provider, resolved.credential):
-                submission = await generator.submit(
-                    resolved.credential, prompt=job.prompt, options=job.options
-                )
-            logger.info("%s task %s", job.provider, submission.task_id)
-            await self._record_credits(job, resolved, submission.credits)
-            if not await self._to(
-                job, JobState.POLLING, expect=(JobState.SUBMITTING,), task_id=submission.task_id
-            ):
-                return  # cancelled while the provider accepted it: the result is dropped
+            async with self._paid_call(job):
+                async with self._limits.provider(job.provider, resolved.credential):
+                    submission = await generator.submit(
+                        resolved.credential, prompt=job.prompt, options=job.options
+                    )
+                logger.info("%s task %s", job.provider, submission.task_id)
+                await self._record_credits(job, resolved, submission.credits)
+                if not await self._to(
+                    job,
+                    JobState.POLLING,
+                    expect=(JobState.SUBMITTING,),
+                    task_id=submission.task_id,
+                ):
+                    return  # cancelled while the provider accepted it: the result is dropped
+            if self._stopping.is_set():
+                return  # the task id is stored: the next start polls on
             job = replace(job, task_id=submission.task_id, state=JobState.POLLING)
         image = await self._poll(job, generator, resolved)
         await self._record_credits(job, resolved, image.credits)
@@ -276,17 +299,25 @@ class JobRunner:
         conversation = await self._conversation(job)
         assert job.input_file_id is not None
         image = await self._delivery.download_input(job.input_file_id)
-        if not await self._to(job, JobState.SUBMITTING, expect=(JobState.QUEUED,), started=True):
-            return
-        async with self._limits.provider(job.provider, resolved.credential):
-            description = await describer.describe(
-                resolved.credential, image=image, conversation=conversation
-            )
-        await self._record_credits(job, resolved, description.credits)
-        if not await self._to(
-            job, JobState.DELIVERING, expect=(JobState.SUBMITTING,), result_text=description.text
+        if self._stopping.is_set() or not await self._to(
+            job, JobState.SUBMITTING, expect=(JobState.QUEUED,), started=True
         ):
             return
+        async with self._paid_call(job):
+            async with self._limits.provider(job.provider, resolved.credential):
+                description = await describer.describe(
+                    resolved.credential, image=image, conversation=conversation
+                )
+            await self._record_credits(job, resolved, description.credits)
+            if not await self._to(
+                job,
+                JobState.DELIVERING,
+                expect=(JobState.SUBMITTING,),
+                result_text=description.text,
+            ):
+                return
+        if self._stopping.is_set():
+            return  # the answer is stored: the next start delivers it without paying again
         notice = None
         if description.image_resized:
             notice = _("(The photo was too large for {provider}, so it got a smaller copy.)")
@@ -362,6 +393,17 @@ class JobRunner:
                 await self._delivery.replace_status(job, text, reply_markup=retry_keyboard(job.id))
             except TelegramForbiddenError:
                 await self._users.set_active(job.user_id, active=False)
+
+    @asynccontextmanager
+    async def _paid_call(self, job: JobRecord) -> AsyncIterator[None]:
+        """A paid call and the recording of its outcome, which a graceful stop waits for."""
+        done = asyncio.Event()
+        self._paid_calls[job.id] = done
+        try:
+            yield
+        finally:
+            done.set()
+            del self._paid_calls[job.id]
 
     @asynccontextmanager
     async def _progress(self, job: JobRecord) -> AsyncIterator[None]:

@@ -98,6 +98,8 @@ class GPTunnelFake:
     result_outcomes: deque[Outcome] = field(default_factory=deque)
     image_outcomes: deque[Outcome] = field(default_factory=deque)
     tasks: dict[str, FakeTask] = field(default_factory=dict)
+    create_gate: asyncio.Event | None = None
+    """When set, a create is accepted at once but answered only once the event is set."""
     violations: list[str] = field(default_factory=list)
     """Things a client must never do (a Bearer key, a key sent to the storage host)."""
     image_bytes_sent: int = 0
@@ -141,6 +143,8 @@ class GPTunnelFake:
             id=secrets.token_hex(12), prompt=prompt, ar=str(ar), created_at=int(time.time())
         )
         self.tasks[task.id] = task
+        if self.create_gate is not None:
+            await self.create_gate.wait()  # accepted, but the answer is held back
         return web.json_response(self._task_body(task, "idle", None))
 
     async def _result(self, request: web.Request) -> web.StreamResponse:
