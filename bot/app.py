@@ -63,6 +63,7 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
     providers = build_providers(settings, http, storage=storage)
     keychain = KeyChain(
         credentials=storage.credentials,
+        credits=storage.credits,
         tokens=storage.tokens,
         types=providers.credential_types,
         operator=operator_credentials(settings),

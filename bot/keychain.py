@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.storage.credentials import Credentials
+from bot.storage.credits import Credits
 from services.base import Credential
 from services.codexaeternum import CodexAeternumCredential, SessionTokenStore
 
@@ -28,11 +29,13 @@ class KeyChain:
         self,
         *,
         credentials: Credentials,
+        credits: Credits,
         tokens: SessionTokenStore,
         types: Mapping[str, type[Credential]],
         operator: Mapping[str, Credential],
     ) -> None:
         self._credentials = credentials
+        self._credits = credits
         self._tokens = tokens
         self._types = types
         self._operator = operator
@@ -69,7 +72,8 @@ class KeyChain:
         return await self._credentials.delete(user_id, provider)
 
     async def _forget_session(self, user_id: int, provider: str) -> None:
-        # A CodexAeternum session token outlives nothing it was exchanged for.
+        # The old key's credits and session token say nothing about a new key (or none).
+        await self._credits.forget(user_id, provider)
         parts = await self._credentials.get(user_id, provider)
         if parts is not None and provider == CodexAeternumCredential.provider:
             credential = CodexAeternumCredential.from_parts(parts)

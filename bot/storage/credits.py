@@ -37,6 +37,12 @@ class Credits:
             (owner_id, provider, credits, self._clock()),
         )
 
+    async def forget(self, owner_id: int, provider: str) -> None:
+        """Drop what is known of this owner's credits with this provider."""
+        await self._db.execute(
+            "DELETE FROM credits WHERE owner_id = ? AND provider = ?", (owner_id, provider)
+        )
+
     async def for_owner(self, owner_id: int) -> dict[str, CreditRecord]:
         """Every provider's last known credits for this owner."""
         rows = await self._db.fetchall(
