@@ -346,6 +346,11 @@ class DescribePictureClient(ImageDescriber[DescribePictureCredential]):
         self._quota = quota
         self._max_image_bytes = max_image_bytes
 
+    @property
+    def quota(self) -> HourlyQuota | None:
+        """The local hourly quota requests are counted against, if any."""
+        return self._quota
+
     async def describe(
         self, credential: DescribePictureCredential, *, image: bytes, conversation: Sequence[Turn]
     ) -> Description:

@@ -540,6 +540,15 @@ async def test_the_window_slides_through_the_client(env: Env) -> None:
     assert len(env.server.requests) == 2
 
 
+async def test_the_client_exposes_the_quota_it_counts_against(env: Env) -> None:
+    quota = HourlyQuota(MemoryQuotaStore(), limit=3)
+    client = env.client(quota=quota)
+    assert client.quota is quota
+    await client.describe(CREDENTIAL, image=make_image(), conversation=ASK)
+    assert await client.quota.used(APP_ID) == 1
+    assert env.client().quota is None
+
+
 async def test_the_store_never_sees_the_app_id(env: Env) -> None:
     store = KeyRecordingStore()
     await env.client(quota=HourlyQuota(store)).describe(
