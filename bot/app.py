@@ -14,11 +14,13 @@ from aiogram.enums import ParseMode
 
 from bot.commands import register_commands
 from bot.config import Settings
+from bot.health import HealthServer
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.jobs.limits import Limits
 from bot.jobs.runner import JobRunner
 from bot.jobs.timing import Timing
 from bot.keychain import KeyChain
+from bot.metrics import Metrics
 from bot.middlewares import AllowlistMiddleware, RateLimitMiddleware, UserRecordMiddleware
 from bot.providers import build_providers, operator_credentials
 from bot.storage import Storage, open_storage
@@ -38,16 +40,17 @@ class Application:
     storage: Storage
     runner: JobRunner
     http: aiohttp.ClientSession
+    metrics: Metrics
 
 
-def create_bot(settings: Settings) -> Bot:
+def create_bot(settings: Settings, requests: PatientRequests) -> Bot:
     """The Bot, talking to the official Bot API or to TELEGRAM_API_URL."""
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
         if settings.telegram_api_url
         else AiohttpSession()
     )
-    session.middleware(PatientRequests())
+    session.middleware(requests)
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -60,7 +63,8 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
     keys_secret = settings.keys_secret.get_secret_value() if settings.keys_secret else None
     storage = await open_storage(data_dir=settings.data_dir, keys_secret=keys_secret)
     http = new_session()
-    providers = build_providers(settings, http, storage=storage)
+    metrics = Metrics()
+    providers = build_providers(settings, http, storage=storage, observer=metrics.observe_request)
     keychain = KeyChain(
         credentials=storage.credentials,
         credits=storage.credits,
@@ -69,7 +73,8 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
         operator=operator_credentials(settings),
     )
     i18n = create_i18n(settings.default_language)
-    bot = create_bot(settings)
+    requests = PatientRequests()
+    bot = create_bot(settings, requests)
     runner = JobRunner(
         bot=bot,
         storage=storage,
@@ -104,17 +109,35 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
     )
     dispatcher.include_routers(*collect_routers(admin_ids=settings.admin_ids))
 
+    health = HealthServer(
+        storage=storage,
+        runner=runner,
+        metrics=metrics,
+        telegram_last_ok=lambda: requests.last_ok,
+        ping_telegram=bot.get_me,
+    )
+
     async def on_startup() -> None:
         await runner.start()
         logger.info("job runner started")
+        if settings.metrics_port:
+            await health.start(settings.metrics_host, settings.metrics_port)
         await register_commands(bot, i18n, admin_ids=settings.admin_ids)
 
     async def on_shutdown() -> None:
         await runner.stop()
+        await health.stop()
         await http.close()
         await storage.close()
         logger.info("stopped cleanly")
 
     dispatcher.startup.register(on_startup)
     dispatcher.shutdown.register(on_shutdown)
-    return Application(bot=bot, dispatcher=dispatcher, storage=storage, runner=runner, http=http)
+    return Application(
+        bot=bot,
+        dispatcher=dispatcher,
+        storage=storage,
+        runner=runner,
+        http=http,
+        metrics=metrics,
+    )

@@ -15,6 +15,7 @@ from services.describepicture import (
     HourlyQuota,
 )
 from services.gptunnel import GPTunnelClient, GPTunnelCredential
+from services.http import RequestObserver
 from services.registry import Providers
 
 DISPLAY_NAMES = {
@@ -31,22 +32,33 @@ def display_name(provider: str) -> str:
 
 
 def build_providers(
-    settings: Settings, session: aiohttp.ClientSession, *, storage: Storage
+    settings: Settings,
+    session: aiohttp.ClientSession,
+    *,
+    storage: Storage,
+    observer: RequestObserver | None = None,
 ) -> Providers:
     """One client per provider, sharing the HTTP session; tokens and quotas kept in storage."""
     return Providers(
         gptunnel=GPTunnelClient(
-            session, base_url=settings.gptunnel_url, model=settings.gptunnel_model
+            session,
+            base_url=settings.gptunnel_url,
+            model=settings.gptunnel_model,
+            observer=observer,
         ),
         codexaeternum=CodexAeternumClient(
-            session, base_url=settings.codexaeternum_url, token_store=storage.tokens
+            session,
+            base_url=settings.codexaeternum_url,
+            token_store=storage.tokens,
+            observer=observer,
         ),
-        ailuna=AiLunaClient(session, base_url=settings.ailuna_url),
+        ailuna=AiLunaClient(session, base_url=settings.ailuna_url, observer=observer),
         describepicture=DescribePictureClient(
             session,
             base_url=settings.describepicture_url,
             encryption_key=settings.describepicture_key_bytes,
             quota=HourlyQuota(storage.quota),
+            observer=observer,
         ),
     )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
+from collections.abc import Awaitable
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
@@ -30,6 +32,8 @@ class PatientRequests(BaseRequestMiddleware):
     def __init__(self, *, attempts: int = 4, base_delay: float = 0.5) -> None:
         self._attempts = attempts
         self._base_delay = base_delay
+        self.last_ok: float | None = None
+        """time.monotonic() of the last call Telegram answered, for the health check."""
 
     async def __call__(
         self,
@@ -38,11 +42,12 @@ class PatientRequests(BaseRequestMiddleware):
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
         if method.__api_method__ == "getUpdates":
-            return await make_request(bot, method)  # aiogram's polling loop has its own backoff
+            # aiogram's polling loop has its own backoff.
+            return await self._noted(make_request(bot, method))
         for attempt in range(self._attempts):
             last = attempt == self._attempts - 1
             try:
-                return await make_request(bot, method)
+                return await self._noted(make_request(bot, method))
             except TelegramRetryAfter as e:
                 if last or e.retry_after > MAX_FLOOD_WAIT:
                     raise
@@ -57,6 +62,11 @@ class PatientRequests(BaseRequestMiddleware):
                 logger.warning("%s failed (%s); retrying", method.__api_method__, type(e).__name__)
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _noted(self, call: Awaitable[Response[TelegramType]]) -> Response[TelegramType]:
+        response = await call
+        self.last_ok = time.monotonic()
+        return response
 
 
 def is_not_modified(error: TelegramBadRequest) -> bool:

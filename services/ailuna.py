@@ -31,7 +31,14 @@ from services.errors import (
     RateLimitedError,
     UnexpectedResponseError,
 )
-from services.http import DEFAULT_TIMEOUT, HttpClient, HttpResponse, RetryPolicy, describe_url
+from services.http import (
+    DEFAULT_TIMEOUT,
+    HttpClient,
+    HttpResponse,
+    RequestObserver,
+    RetryPolicy,
+    describe_url,
+)
 from services.images import inspect_image
 
 logger = logging.getLogger(__name__)
@@ -153,6 +160,7 @@ class AiLunaClient(ImageGenerator[AiLunaCredential]):
         base_url: str = BASE_URL,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
+        observer: RequestObserver | None = None,
         max_result_bytes: int = 20 * 1024 * 1024,
     ) -> None:
         self._api = HttpClient(
@@ -161,6 +169,7 @@ class AiLunaClient(ImageGenerator[AiLunaCredential]):
             base_url=base_url,
             timeout=timeout,
             retry=retry,
+            observer=observer,
             error_mapper=_map_error,
         )
         self._max_result_bytes = max_result_bytes
@@ -317,15 +326,7 @@ class AiLunaClient(ImageGenerator[AiLunaCredential]):
         image = await self.show(credential, image_id=task_id)
         if image.url is None:
             return Pending("processing")
-        # The key goes only to the provider itself, never to a storage or CDN host.
-        headers = (
-            {"Authorization": _bearer(credential)}
-            if _origin(image.url) == _origin(self._api.base_url)
-            else None
-        )
-        data = await self._api.download(
-            image.url, max_bytes=self._max_result_bytes, headers=headers
-        )
+        data = await self.download_image(credential, url=image.url)
         try:
             # Decoding is CPU-bound: keep it off the event loop.
             info = await asyncio.to_thread(inspect_image, data)
@@ -334,6 +335,18 @@ class AiLunaClient(ImageGenerator[AiLunaCredential]):
                 f"image {image.id}: {describe_url(image.url)} is not an image", provider=PROVIDER
             ) from e
         return GeneratedImage(data=data, mime_type=info.mime_type, remote_id=image.id)
+
+    async def download_image(self, credential: AiLunaCredential, *, url: str) -> bytes:
+        """The bytes behind an image's link (at most `max_result_bytes`), not checked further."""
+        if urlsplit(url).scheme.lower() not in _DEFAULT_PORTS:
+            raise BadRequestError(f"{describe_url(url)} is not an http(s) link", provider=PROVIDER)
+        # The key goes only to the provider itself, never to a storage or CDN host.
+        headers = (
+            {"Authorization": _bearer(credential)}
+            if _origin(url) == _origin(self._api.base_url)
+            else None
+        )
+        return await self._api.download(url, max_bytes=self._max_result_bytes, headers=headers)
 
     def _image(self, response: HttpResponse) -> AiLunaImage:
         value = response.json()

@@ -36,7 +36,13 @@ from services.errors import (
     ProviderError,
     UnexpectedResponseError,
 )
-from services.http import DEFAULT_TIMEOUT, HttpClient, HttpResponse, RetryPolicy
+from services.http import (
+    DEFAULT_TIMEOUT,
+    HttpClient,
+    HttpResponse,
+    RequestObserver,
+    RetryPolicy,
+)
 from services.images import fit_under, inspect_image
 
 logger = logging.getLogger(__name__)
@@ -207,6 +213,7 @@ class CodexAeternumClient(
         base_url: str = DEFAULT_BASE_URL,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
+        observer: RequestObserver | None = None,
         token_store: SessionTokenStore | None = None,
     ) -> None:
         self._http = HttpClient(
@@ -215,6 +222,7 @@ class CodexAeternumClient(
             base_url=base_url,
             timeout=timeout,
             retry=retry,
+            observer=observer,
             error_mapper=_credits_error,
         )
         self._tokens: SessionTokenStore = token_store or MemorySessionTokenStore()

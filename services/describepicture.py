@@ -31,7 +31,13 @@ from services.errors import (
     QuotaExceededError,
     UnexpectedResponseError,
 )
-from services.http import DEFAULT_TIMEOUT, HttpClient, HttpResponse, RetryPolicy
+from services.http import (
+    DEFAULT_TIMEOUT,
+    HttpClient,
+    HttpResponse,
+    RequestObserver,
+    RetryPolicy,
+)
 from services.images import fit_under, inspect_image
 
 logger = logging.getLogger(__name__)
@@ -330,6 +336,7 @@ class DescribePictureClient(ImageDescriber[DescribePictureCredential]):
         base_url: str = DEFAULT_URL,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
+        observer: RequestObserver | None = None,
         encryption_key: bytes = bytes.fromhex(PUBLISHED_KEY_HEX),
         quota: HourlyQuota | None = None,
         max_image_bytes: int = MAX_IMAGE_BYTES,
@@ -340,6 +347,7 @@ class DescribePictureClient(ImageDescriber[DescribePictureCredential]):
             base_url=base_url,
             timeout=timeout,
             retry=retry,
+            observer=observer,
             error_mapper=_map_error,
         )
         self._key = _checked_key(encryption_key)

@@ -33,6 +33,7 @@ from services.http import (
     DEFAULT_TIMEOUT,
     HttpClient,
     HttpResponse,
+    RequestObserver,
     RetryPolicy,
     describe_url,
 )
@@ -102,6 +103,7 @@ class GPTunnelClient(ImageGenerator[GPTunnelCredential]):
         base_url: str,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
+        observer: RequestObserver | None = None,
         model: str = DEFAULT_MODEL,
         max_result_bytes: int = 20 * 1024 * 1024,
     ) -> None:
@@ -113,6 +115,7 @@ class GPTunnelClient(ImageGenerator[GPTunnelCredential]):
             base_url=base_url,
             timeout=timeout,
             retry=retry,
+            observer=observer,
             error_mapper=_map_error,
         )
 

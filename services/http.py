@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -95,6 +95,13 @@ class HttpResponse:
         return parse_retry_after(self.headers.get("Retry-After"))
 
 
+class RequestObserver(Protocol):
+    """Told about every attempt: the provider, how it ended ("2xx"…"5xx", "timeout",
+    "connect_error", "connection_lost", "too_large") and how long it took."""
+
+    def __call__(self, *, provider: str, outcome: str, seconds: float) -> None: ...
+
+
 ErrorMapper = Callable[[HttpResponse], ProviderError | None]
 """Turns a provider's own error body into a typed error; None falls back to the status."""
 
@@ -166,6 +173,7 @@ class HttpClient:
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         error_mapper: ErrorMapper | None = None,
+        observer: RequestObserver | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
@@ -175,6 +183,7 @@ class HttpClient:
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
         self._error_mapper = error_mapper
+        self._observer = observer
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
 
@@ -279,13 +288,13 @@ class HttpClient:
                 error: ProviderError = UnavailableError(
                     f"{where}: cannot connect", provider=self.provider
                 )
-                self._log_failure(where, "connect error", attempt)
+                self._failed(where, "connect_error", attempt, started)
                 if last_attempt:
                     raise error from e
                 await self._sleep(self._retry.delay(attempt, self._rng))
                 continue
             except TimeoutError as e:
-                self._log_failure(where, "timeout", attempt)
+                self._failed(where, "timeout", attempt, started)
                 if not safe:
                     raise OutcomeUnknownError(
                         f"{where}: no answer in time; the request may have been accepted",
@@ -299,7 +308,7 @@ class HttpClient:
                 continue
             except aiohttp.ClientError as e:
                 # Reset or cut off after the request went out: the provider may have acted on it.
-                self._log_failure(where, type(e).__name__, attempt)
+                self._failed(where, "connection_lost", attempt, started)
                 if not safe:
                     raise OutcomeUnknownError(
                         f"{where}: connection lost; the request may have been accepted",
@@ -312,14 +321,19 @@ class HttpClient:
                 await self._sleep(self._retry.delay(attempt, self._rng))
                 continue
 
+            seconds = time.perf_counter() - started
             logger.debug(
                 "%s %s -> HTTP %d in %.0f ms (attempt %d)",
                 self.provider,
                 where,
                 response.status,
-                (time.perf_counter() - started) * 1000,
+                seconds * 1000,
                 attempt + 1,
             )
+            if self._observer is not None:
+                self._observer(
+                    provider=self.provider, outcome=f"{response.status // 100}xx", seconds=seconds
+                )
             if response.status in accept:
                 return response
             error = (error_mapper and error_mapper(response)) or error_for_status(response)
@@ -335,8 +349,12 @@ class HttpClient:
             await self._sleep(wait if wait is not None else self._retry.delay(attempt, self._rng))
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
-    def _log_failure(self, where: str, what: str, attempt: int) -> None:
-        logger.info("%s %s failed: %s (attempt %d)", self.provider, where, what, attempt + 1)
+    def _failed(self, where: str, outcome: str, attempt: int, started: float) -> None:
+        logger.info("%s %s failed: %s (attempt %d)", self.provider, where, outcome, attempt + 1)
+        if self._observer is not None:
+            self._observer(
+                provider=self.provider, outcome=outcome, seconds=time.perf_counter() - started
+            )
 
     async def _send(
         self,

@@ -33,6 +33,7 @@ from services.errors import (
     OutOfCreditsError,
     ProviderError,
     RateLimitedError,
+    ResponseTooLargeError,
     ServiceError,
     UnavailableError,
     UnexpectedResponseError,
@@ -527,6 +528,37 @@ async def test_poll_refuses_a_link_that_is_not_http(env: Env) -> None:
     env.state.fail("show", Canned.json(200, {"id": 1, "name": "x", "url": "file:///etc/passwd"}))
     with pytest.raises(UnexpectedResponseError, match="not an http"):
         await env.client.poll(ALICE, task_id="1")
+
+
+async def test_download_image_sends_the_key_only_to_the_providers_origin(
+    env: Env, serve: Serve
+) -> None:
+    env.state.add(KEY_ALICE, "fox")
+    own = await env.client.download_image(ALICE, url=f"{env.server.url}/storage/1.png")
+    assert own == env.state.png
+    [download] = env.server.calls("GET", "/storage/1.png")
+    assert download.headers["Authorization"] == f"Bearer {KEY_ALICE}"
+    cdn = await serve(fake.make_cdn_app(env.state))
+    assert await env.client.download_image(ALICE, url=f"{cdn.url}/storage/1.png") == env.state.png
+    [elsewhere] = cdn.requests
+    assert "Authorization" not in elsewhere.headers
+
+
+async def test_download_image_refuses_more_than_the_cap(
+    env: Env, session: aiohttp.ClientSession
+) -> None:
+    env.state.add(KEY_ALICE, "fox")
+    small = AiLunaClient(
+        session, base_url=env.server.url, retry=FAST_RETRY, max_result_bytes=len(env.state.png) - 1
+    )
+    with pytest.raises(ResponseTooLargeError):
+        await small.download_image(ALICE, url=f"{env.server.url}/storage/1.png")
+
+
+async def test_download_image_refuses_a_link_that_is_not_http(env: Env) -> None:
+    with pytest.raises(BadRequestError, match="not an http"):
+        await env.client.download_image(ALICE, url="file:///etc/passwd")
+    assert env.server.requests == []
 
 
 def test_short_name_cuts_cleanly() -> None:

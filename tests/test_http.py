@@ -354,3 +354,21 @@ def test_retry_after_parsing() -> None:
 def test_describe_url_drops_query_and_userinfo() -> None:
     url = "https://user:pw@cdn.example:8443/exp48h/abc.webp?X-Amz-Signature=s3cret"
     assert describe_url(url) == "https://cdn.example:8443/exp48h/abc.webp"
+
+
+async def test_observer_hears_every_attempt(serve: Serve, session: aiohttp.ClientSession) -> None:
+    app = web.Application()
+    app.router.add_get("/api", Script(502, "hang", 200).handle)
+    server = await serve(app)
+    heard: list[tuple[str, str]] = []
+
+    def observer(*, provider: str, outcome: str, seconds: float) -> None:
+        assert seconds >= 0
+        heard.append((provider, outcome))
+
+    client = HttpClient(
+        session, provider="demo", base_url=server.url, retry=FAST_RETRY, timeout=SHORT,
+        observer=observer,
+    )  # fmt: skip
+    await client.request("GET", "/api", safe=True)
+    assert heard == [("demo", "5xx"), ("demo", "timeout"), ("demo", "2xx")]

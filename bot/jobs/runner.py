@@ -74,6 +74,8 @@ class JobRunner:
         self._delivery = Delivery(bot=bot, jobs=storage.jobs, results_dir=results_dir)
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._paid_calls: dict[int, asyncio.Event] = {}
+        self._waiting = 0
+        self._started = False
         self._stopping = asyncio.Event()
 
     def result_file(self, job: JobRecord) -> Path | None:
@@ -81,9 +83,19 @@ class JobRunner:
         return self._delivery.result_file(job)
 
     @property
+    def started(self) -> bool:
+        """True once start() has resumed the stored jobs."""
+        return self._started
+
+    @property
     def stopping(self) -> bool:
         """True once stop() has begun: no new provider call starts."""
         return self._stopping.is_set()
+
+    @property
+    def waiting(self) -> int:
+        """Jobs waiting for a slot of their user (the queue depth)."""
+        return self._waiting
 
     @property
     def running(self) -> int:
@@ -92,6 +104,7 @@ class JobRunner:
 
     async def start(self) -> None:
         """Resume every unfinished job from the database; drop result files past retention."""
+        self._started = True
         pruned = await self._delivery.prune_results(now=time.time())
         if pruned:
             logger.info("removed %d result files past retention", pruned)
@@ -211,7 +224,13 @@ class JobRunner:
         # Every log line of this task, the services' included, carries the job id.
         with job_context(job.id), self._i18n.context(), self._i18n.use_locale(job.language):
             try:
-                async with self._limits.user(job.user_id):
+                self._waiting += 1
+                slot = self._limits.user(job.user_id)
+                try:
+                    await slot.acquire()
+                finally:
+                    self._waiting -= 1
+                async with _holding(slot):
                     current = await self._jobs.get(job.id)
                     if current is None or current.state not in UNFINISHED:
                         return  # cancelled while it waited for a slot
@@ -456,3 +475,12 @@ def _working_text(job: JobRecord, seconds: int) -> str:
 
 def _waiting_text() -> str:
     return _("⏳ Waiting for your other jobs to finish…")
+
+
+@asynccontextmanager
+async def _holding(slot: asyncio.Semaphore) -> AsyncIterator[None]:
+    """Release a semaphore already acquired when the block ends."""
+    try:
+        yield
+    finally:
+        slot.release()

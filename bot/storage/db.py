@@ -139,6 +139,12 @@ class Database:
                 raise
         self.writes += tx.writes
 
+    async def check_writable(self) -> None:
+        """Take the write lock and let it go: raises when the database cannot be written."""
+        async with self._locked():
+            await self._conn.execute("BEGIN IMMEDIATE")
+            await self._conn.execute("ROLLBACK")
+
     @asynccontextmanager
     async def _locked(self) -> AsyncIterator[Transaction]:
         """The connection to this task alone; a call from inside a transaction is a bug."""

@@ -287,6 +287,13 @@ class Jobs:
         )
         return int(row["n"]) if row is not None else 0
 
+    async def users_since(self, since: float) -> int:
+        """How many users started a job since `since`."""
+        row = await self._db.fetchone(
+            "SELECT COUNT(DISTINCT user_id) AS n FROM jobs WHERE created_at >= ?", (since,)
+        )
+        return int(row["n"]) if row is not None else 0
+
     async def counts(self, *, since: float | None = None) -> list[JobCount]:
         """Jobs per provider, kind and state, created since `since` (all time when None)."""
         rows = await self._db.fetchall(

@@ -295,6 +295,8 @@ class FakeBotApi:
         self._chats: dict[int, Chat] = {}
         self._members: dict[tuple[int, int], MemberStatus] = {}
         self._blocked: set[int] = set()
+        self.webhook: str | None = None
+        """The URL setWebhook registered, if any."""
         self._actions: dict[int, list[str]] = {}
         self._commands: dict[tuple[str, int | None, int | None, str], list[dict[str, str]]] = {}
         self._open_queries: set[str] = set()
@@ -303,6 +305,7 @@ class FakeBotApi:
         self._methods: dict[str, _Method] = {
             "getMe": self._get_me,
             "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
             "getUpdates": self._get_updates,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
@@ -800,6 +803,17 @@ class FakeBotApi:
     async def _delete_webhook(self, params: Params, files: Files) -> Any:
         if params.get("drop_pending_updates") is True:
             self._pending.clear()
+        self.webhook = None
+        return True
+
+    async def _set_webhook(self, params: Params, files: Files) -> Any:
+        url = params.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise _bad("bad webhook: an HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise _bad("secret token contains unallowed characters")
+        self.webhook = url
         return True
 
     async def _get_updates(self, params: Params, files: Files) -> Any:

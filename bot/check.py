@@ -1,0 +1,329 @@
+"""`python -m bot check`: the Bot API, the database and the operator's keys, one line each."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sqlite3
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import aiohttp
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
+
+from bot.config import Settings
+from bot.crypto import KEY_FILENAME, KeyFileError
+from bot.logs import origin, setup_logging
+from bot.providers import display_name, operator_credentials, operator_secrets
+from bot.storage import open_storage
+from bot.storage.db import DB_FILENAME, Database
+from bot.storage.migrations import SchemaTooNewError
+from services.ailuna import AiLunaClient, AiLunaCredential
+from services.base import Credential
+from services.codexaeternum import CodexAeternumClient, CodexAeternumCredential
+from services.errors import (
+    AuthError,
+    BadRequestError,
+    NotFoundError,
+    OutOfCreditsError,
+    ProviderError,
+    ProviderTimeoutError,
+    QuotaExceededError,
+    RateLimitedError,
+    UnavailableError,
+)
+from services.gptunnel import GPTunnelClient, GPTunnelCredential
+from services.http import RetryPolicy, describe_url, new_session
+
+Status = Literal["ok", "fail", "skip"]
+_MARKS: dict[Status, str] = {"ok": "✓", "fail": "✗", "skip": "–"}
+
+CALL_TIMEOUT = 10.0
+"""Seconds each network call of the check may take, connection included."""
+
+PROBE_TASK_ID = "0" * 24
+"""A made-up GPTunnel task id: well formed, so only the key and the lookup can fail."""
+
+_SETTING_NAMES = {
+    "gptunnel": "GPTUNNEL_API_KEY",
+    "codexaeternum": "CODEXAETERNUM_EMAIL/CODEXAETERNUM_SECRET",
+    "ailuna": "AILUNA_API_KEY",
+    "describepicture": "DESCRIBEPICTURE_APP_ID",
+}
+_CREDENTIAL_WORDS = {"codexaeternum": "email or secret token"}
+"""How a provider's credential is called in a failure line; "key" when not listed."""
+_ONE_TRY = RetryPolicy(attempts=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of one check, printed as one line."""
+
+    name: str
+    status: Status
+    detail: str
+
+    def line(self) -> str:
+        """`✓ name: detail`, with ✗ for a failure and – for something not checked."""
+        return f"{_MARKS[self.status]} {self.name}: {self.detail}"
+
+
+Probe = Callable[
+    [Settings, aiohttp.ClientSession, Credential, aiohttp.ClientTimeout], Awaitable[str]
+]
+"""One free authenticated call with the operator's credential; what it showed, or a raise."""
+
+
+def run(settings: Settings, *, providers: bool) -> int:
+    """Run the checks and print one line each; 0 when none failed, else 1."""
+    secrets = [settings.bot_token.get_secret_value(), *operator_secrets(settings)]
+    if settings.keys_secret:
+        secrets.append(settings.keys_secret.get_secret_value())
+    redact = setup_logging("WARNING", log_format=settings.log_format, secrets=secrets)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # A terminal that cannot show ✓ gets "?" rather than a UnicodeEncodeError.
+        sys.stdout.reconfigure(errors="replace")
+    outcomes = asyncio.run(run_checks(settings, providers=providers))
+    for outcome in outcomes:
+        print(redact.scrub(outcome.line()))  # the last defence: no secret is ever printed
+    return 1 if any(outcome.status == "fail" for outcome in outcomes) else 0
+
+
+async def run_checks(
+    settings: Settings, *, providers: bool, timeout: float = CALL_TIMEOUT
+) -> list[Outcome]:
+    """Every check, run at once, in a fixed order: settings, Telegram, database, credentials."""
+    credentials = operator_credentials(settings)
+    http = new_session()
+    try:
+        checks = [
+            _guarded("Telegram", check_telegram(settings, timeout=timeout)),
+            _guarded("database", check_database(settings)),
+        ]
+        if providers:
+            checks += [
+                _guarded(
+                    display_name(name),
+                    check_provider(name, settings, http, credentials.get(name), timeout=timeout),
+                )
+                for name in _SETTING_NAMES
+            ]
+        telegram, database, *provider_outcomes = await asyncio.gather(*checks)
+    finally:
+        await http.close()
+    return [
+        Outcome("settings", "ok", "valid"),
+        telegram,
+        database,
+        _operator_outcome(credentials),
+        *provider_outcomes,
+    ]
+
+
+async def check_telegram(settings: Settings, *, timeout: float) -> Outcome:
+    """getMe on the configured Bot API: the bot's @username, or why it failed."""
+    url = settings.telegram_api_url
+    where = describe_url(url) if url else "api.telegram.org"
+    api = TelegramAPIServer.from_base(url) if url else PRODUCTION
+    # Not the bot's own session: its flood and retry waits would make a failing check slow.
+    bot = Bot(
+        settings.bot_token.get_secret_value(), session=AiohttpSession(api=api, timeout=timeout)
+    )
+    try:
+        me = await bot.get_me()
+    except TelegramUnauthorizedError:
+        return Outcome("Telegram", "fail", f"{where} rejected BOT_TOKEN (401 Unauthorized)")
+    except TelegramNetworkError:
+        reason = f"cannot reach {where} (no connection, or no answer in {timeout:g} s)"
+        return Outcome("Telegram", "fail", reason)
+    except TelegramAPIError as e:
+        return Outcome("Telegram", "fail", f"{where} refused getMe: {e.message}")
+    except ClientDecodeError:
+        return Outcome("Telegram", "fail", f"{where} did not answer like a Bot API server")
+    finally:
+        await bot.session.close()
+    return Outcome("Telegram", "ok", f"@{me.username} (id {me.id}) via {where}")
+
+
+async def check_database(settings: Settings) -> Outcome:
+    """Open (create, migrate) the database, then write in a transaction that is rolled back."""
+    path = settings.data_dir / DB_FILENAME
+    keys_secret = settings.keys_secret.get_secret_value() if settings.keys_secret else None
+    try:
+        storage = await open_storage(data_dir=settings.data_dir, keys_secret=keys_secret)
+    except (KeyFileError, SchemaTooNewError) as e:
+        return Outcome("database", "fail", str(e))
+    except (OSError, sqlite3.Error) as e:
+        return Outcome("database", "fail", f"cannot open {path}: {_os_reason(e)}")
+    try:
+        await _write_and_roll_back(storage.db)
+        row = await storage.db.fetchone("PRAGMA user_version")
+    except (OSError, sqlite3.Error) as e:
+        return Outcome("database", "fail", f"{path} is not writable: {_os_reason(e)}")
+    finally:
+        await storage.close()
+    version = row[0] if row is not None else "unknown"
+    key = "KEYS_SECRET" if keys_secret else str(settings.data_dir / KEY_FILENAME)
+    return Outcome("database", "ok", f"{path}, schema version {version}, writable; key: {key}")
+
+
+async def check_provider(
+    name: str,
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    credential: Credential | None,
+    *,
+    timeout: float,
+) -> Outcome:
+    """One free call with the operator's credential for `name`, if it is set and one exists."""
+    shown = display_name(name)
+    if credential is None:
+        return Outcome(shown, "skip", f"not checked: {_SETTING_NAMES[name]} is not set")
+    probe = _PROBES.get(name)
+    if probe is None:
+        return Outcome(shown, "skip", "not checked: no free call (every request costs US$0.01)")
+    try:
+        detail = await probe(settings, http, credential, aiohttp.ClientTimeout(total=timeout))
+    except ProviderError as e:
+        what = _CREDENTIAL_WORDS.get(name, "key")
+        where = describe_url(_base_url(name, settings))
+        return Outcome(shown, "fail", _failure(e, what=what, where=where, timeout=timeout))
+    return Outcome(shown, "ok", detail)
+
+
+async def _probe_codexaeternum(
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    credential: Credential,
+    timeout: aiohttp.ClientTimeout,
+) -> str:
+    assert isinstance(credential, CodexAeternumCredential)
+    client = CodexAeternumClient(
+        http, base_url=settings.codexaeternum_url, timeout=timeout, retry=_ONE_TRY
+    )
+    await client.exchange_token(credential)  # its token cache is in memory, gone at exit
+    return "email and secret accepted (token exchange)"
+
+
+async def _probe_gptunnel(
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    credential: Credential,
+    timeout: aiohttp.ClientTimeout,
+) -> str:
+    assert isinstance(credential, GPTunnelCredential)
+    client = GPTunnelClient(
+        http,
+        base_url=settings.gptunnel_url,
+        model=settings.gptunnel_model,
+        timeout=timeout,
+        retry=_ONE_TRY,
+    )
+    try:
+        await client.result(credential, task_id=PROBE_TASK_ID)
+    except (NotFoundError, BadRequestError) as e:
+        # The body was well formed and the key was not the complaint (a refusal about the key
+        # is an AuthError), so GPTunnel accepted the key and looked for the made-up task.
+        answer = f"HTTP {e.status}" if e.status else "refused"
+        return f"key accepted (the lookup of a made-up task answered {answer})"
+    return "key accepted"
+
+
+async def _probe_ailuna(
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    credential: Credential,
+    timeout: aiohttp.ClientTimeout,
+) -> str:
+    assert isinstance(credential, AiLunaCredential)
+    client = AiLunaClient(http, base_url=settings.ailuna_url, timeout=timeout, retry=_ONE_TRY)
+    page = await client.list_images(credential, per_page=10)
+    count = page.total if page.total is not None else len(page.items)
+    return f"key accepted ({count} images in the gallery)"
+
+
+_PROBES: dict[str, Probe] = {
+    "codexaeternum": _probe_codexaeternum,
+    "gptunnel": _probe_gptunnel,
+    "ailuna": _probe_ailuna,
+}
+"""DescribePicture has none: every request costs US$0.01, so it is never called here."""
+
+
+def _base_url(name: str, settings: Settings) -> str:
+    urls = {
+        "gptunnel": settings.gptunnel_url,
+        "codexaeternum": settings.codexaeternum_url,
+        "ailuna": settings.ailuna_url,
+        "describepicture": settings.describepicture_url,
+    }
+    return urls[name]
+
+
+def _failure(error: ProviderError, *, what: str, where: str, timeout: float) -> str:
+    """A short reason for a failed provider call; never the provider's own text."""
+    status = f" (HTTP {error.status})" if error.status else ""
+    if isinstance(error, AuthError):
+        return f"{what} rejected{status}"
+    if isinstance(error, OutOfCreditsError):
+        return f"{what} accepted, but out of credits{status}"
+    if isinstance(error, QuotaExceededError | RateLimitedError):
+        return f"rate limited or over quota, try again later{status}"
+    if isinstance(error, ProviderTimeoutError):
+        return f"no answer from {where} in {timeout:g} s"
+    if isinstance(error, UnavailableError):
+        return f"cannot reach {where}, or it is down{status}"
+    return f"unexpected answer from {where}{status}"
+
+
+def _operator_outcome(credentials: dict[str, Credential]) -> Outcome:
+    """Which operator credentials are set, by setting name; never their values."""
+    given = [setting for name, setting in _SETTING_NAMES.items() if name in credentials]
+    missing = [setting for name, setting in _SETTING_NAMES.items() if name not in credentials]
+    if not given:
+        return Outcome("operator credentials", "skip", "none set; users need their own keys")
+    detail = ", ".join(given)
+    if missing:
+        detail += f" (not set: {', '.join(missing)})"
+    return Outcome("operator credentials", "skip", detail)
+
+
+async def _write_and_roll_back(db: Database) -> None:
+    """Insert a row and roll it back: proves the file is writable and leaves nothing behind."""
+    try:
+        async with db.transaction() as tx:
+            await tx.insert(
+                "INSERT INTO quota_hits (key, at) VALUES (?, ?)", ("iris-check", time.time())
+            )
+            raise _RollBack
+    except _RollBack:
+        pass
+
+
+class _RollBack(Exception):
+    """Raised inside the write test's transaction so that it is rolled back."""
+
+
+def _os_reason(error: OSError | sqlite3.Error) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__
+
+
+async def _guarded(name: str, check: Awaitable[Outcome]) -> Outcome:
+    """The check's outcome; an unforeseen error becomes a failure line, never a traceback."""
+    try:
+        return await check
+    except Exception as e:  # noqa: BLE001 - one broken check must not hide the other lines
+        return Outcome(name, "fail", f"unexpected error ({origin(e)})")
