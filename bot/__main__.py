@@ -15,6 +15,7 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.crypto import KeyFileError
 from bot.logs import setup_logging
 from bot.providers import operator_secrets
+from bot.storage.lock import DataDirBusyError
 from bot.storage.migrations import SchemaTooNewError
 from bot.webhook import serve_webhook
 
@@ -69,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         asyncio.run(run(settings))
-    except (KeyFileError, SchemaTooNewError) as e:
+    except (KeyFileError, SchemaTooNewError, DataDirBusyError) as e:
         print(f"iris: {e}", file=sys.stderr)
         return 2
     return 0

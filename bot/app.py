@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from bot.metrics import Metrics
 from bot.middlewares import AllowlistMiddleware, RateLimitMiddleware, UserRecordMiddleware
 from bot.providers import build_providers, operator_credentials
 from bot.storage import Storage, open_storage
+from bot.storage.lock import DataDirLock
 from bot.telegram import PatientRequests
 from handlers import collect_routers
 from services.http import new_session
@@ -60,8 +62,14 @@ def create_bot(settings: Settings, requests: PatientRequests) -> Bot:
 
 async def create_application(settings: Settings, *, timing: Timing | None = None) -> Application:
     """Open storage, build providers, Bot, Dispatcher (shared objects in workflow data)."""
+    lock = DataDirLock(settings.data_dir)
+    await asyncio.to_thread(lock.acquire)
     keys_secret = settings.keys_secret.get_secret_value() if settings.keys_secret else None
-    storage = await open_storage(data_dir=settings.data_dir, keys_secret=keys_secret)
+    try:
+        storage = await open_storage(data_dir=settings.data_dir, keys_secret=keys_secret)
+    except BaseException:
+        lock.release()
+        raise
     http = new_session()
     metrics = Metrics()
     providers = build_providers(settings, http, storage=storage, observer=metrics.observe_request)
@@ -129,6 +137,7 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
         await health.stop()
         await http.close()
         await storage.close()
+        lock.release()
         logger.info("stopped cleanly")
 
     dispatcher.startup.register(on_startup)

@@ -74,3 +74,40 @@ async def test_sigkill_during_a_pending_job_then_restart_delivers_it_once(
     assert TOKEN not in log
     assert API_KEY not in log
     assert "Traceback" not in log
+
+
+async def test_sigterm_during_a_pending_job_stops_quickly_and_the_restart_delivers(
+    serve: Serve, tmp_path: Path
+) -> None:
+    api = FakeBotApi(TOKEN)
+    gptunnel = GPTunnelFake(final_status="processing")
+    telegram = await serve(api.app())
+    provider = await serve(gptunnel.app())
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": telegram.url,
+        "GPTUNNEL_URL": provider.url,
+        "GPTUNNEL_API_KEY": API_KEY,
+        "DATA_DIR": str(tmp_path / "data"),
+    }
+    async with bot_process(env, tmp_path) as first:
+        api.send_text(ALICE, Chat.private(ALICE), "/imagine a windmill")
+        await api.wait_until(lambda: any(t.polls > 0 for t in gptunnel.tasks.values()), timeout=30)
+        # A second process on the same DATA_DIR refuses to start, saying why in one line.
+        second = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, refusal = await asyncio.wait_for(second.communicate(), 30)
+        assert second.returncode == 2
+        assert refusal.decode().strip().startswith("iris: another Iris process (pid")
+        first.send_signal(signal.SIGTERM)
+        # Graceful: well within the 10 s an operator's service manager would wait.
+        assert await asyncio.wait_for(first.wait(), 10) == 0
+    gptunnel.final_status = "done"
+    mark = api.mark()
+    async with bot_process(env, tmp_path):
+        await api.wait_for("sendPhoto", after=mark, timeout=30)
+    assert len(provider.calls("POST", "/v1/media/create")) == 1
