@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.formatting import escape
 from bot.keyboards import deep_link_keyboard
 from bot.keychain import CredentialSource, KeyChain
-from bot.options import OptionSyntaxError
+from bot.options import MISSING_VALUE, OptionSyntaxError
 from bot.providers import display_name
 
 GENERATE_ORDER = ("gptunnel", "codexaeternum", "ailuna")
@@ -30,10 +30,12 @@ class Choice:
 
 
 def option_error_text(error: OptionSyntaxError) -> str:
-    """What is wrong with an option as typed."""
-    return _("Option --{option}: {problem}").format(
-        option=escape(error.option), problem=escape(error.problem)
-    )
+    """What is wrong with an option as typed, in the user's language."""
+    if error.problem == MISSING_VALUE:
+        text = _("Option --{option} needs a value after it.")
+    else:
+        text = _("Option --{option} is given twice with different values: keep one.")
+    return text.format(option=escape(error.option))
 
 
 async def pick_provider(

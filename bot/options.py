@@ -9,8 +9,12 @@ from dataclasses import dataclass, field
 _OPTION = re.compile(r"^(?:--|—|–)([A-Za-z][A-Za-z0-9_]*)$")
 
 
+MISSING_VALUE = "needs a value"
+CONFLICT = "given twice with different values"
+
+
 class OptionSyntaxError(ValueError):
-    """An option without a value, or one given twice with different values."""
+    """An option without a value (MISSING_VALUE), or given twice differently (CONFLICT)."""
 
     def __init__(self, option: str, problem: str) -> None:
         super().__init__(f"--{option}: {problem}")
@@ -41,10 +45,10 @@ def parse_options(raw: str) -> ParsedText:
             continue
         name = match.group(1).lower()
         if i + 1 >= len(tokens) or _OPTION.match(tokens[i + 1]):
-            raise OptionSyntaxError(name, "needs a value")
+            raise OptionSyntaxError(name, MISSING_VALUE)
         value = tokens[i + 1].lower()
         if options.get(name, value) != value:
-            raise OptionSyntaxError(name, "given twice with different values")
+            raise OptionSyntaxError(name, CONFLICT)
         options[name] = value
         i += 2
     provider = options.pop("provider", None)

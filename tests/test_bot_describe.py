@@ -141,7 +141,7 @@ async def test_bad_options_are_refused_before_any_request(serve: Serve, tmp_path
         ("hi --provider gptunnel", f"I cannot describe with gptunnel. Choose one of: {valid}."),
         ("hi --provider NoSuch", f"I cannot describe with nosuch. Choose one of: {valid}."),
         ("hi --ar 16:9", "Describing takes only --provider describepicture|codexaeternum."),
-        ("hi --provider", "Option --provider: needs a value"),
+        ("hi --provider", "Option --provider needs a value"),
     ]
     async with iris_running(serve, tmp_path, describepicture_app_id=DESCRIBE_APP_ID) as iris:
         for caption, reply in refusals:
