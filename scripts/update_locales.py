@@ -41,7 +41,9 @@ def update(template: Catalog, language: str) -> None:
             catalog = read_po(f, locale=language)
     else:
         catalog = Catalog(locale=language, project="Iris", domain="messages")
+    created = catalog.creation_date
     catalog.update(template, no_fuzzy_matching=True)
+    catalog.creation_date = created  # unchanged unless the file is new: no noise in diffs
     catalog.obsolete.clear()
     if language == "en":
         for message in catalog:
