@@ -20,12 +20,18 @@ class JobButton(StrEnum):
     RATIO = "ratio"
 
 
+JOB_ID_MAX = 2**63 - 1
+"""The largest id SQLite stores: a tampered button with a larger one never reaches a query."""
+JOB_VALUE = r"^[0-9x]{0,8}$"
+"""What a job button may carry: a ratio ("16x9") or a flag ("1"); anything else is tampering."""
+
+
 class JobAction(CallbackData, prefix="job"):
     """A button on a status or result message, bound to one job."""
 
     action: JobButton
-    job_id: int
-    value: str = ""
+    job_id: Annotated[int, Field(ge=1, le=JOB_ID_MAX)]
+    value: Annotated[str, Field(pattern=JOB_VALUE)] = ""
     """What the button carries besides the job: an aspect ratio as "16x9" (":" is reserved)."""
 
 

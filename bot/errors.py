@@ -21,7 +21,9 @@ from services.errors import (
     QuotaExceededError,
     RateLimitedError,
     ResponseTooLargeError,
+    ResultExpiredError,
     UnavailableError,
+    UnexpectedResponseError,
 )
 
 ERROR_CODES: tuple[tuple[type[BaseException], str], ...] = (
@@ -32,12 +34,14 @@ ERROR_CODES: tuple[tuple[type[BaseException], str], ...] = (
     (OutcomeUnknownError, "outcome_unknown"),
     (ProviderTimeoutError, "slow"),
     (UnavailableError, "unavailable"),
+    (ResultExpiredError, "not_found"),
     (JobFailedError, "job_failed"),
     (NotFoundError, "not_found"),
     (BadRequestError, "bad_request"),
     (ResponseTooLargeError, "too_large"),
     (ImageTooLargeError, "too_large"),
     (InvalidImageError, "not_an_image"),
+    (UnexpectedResponseError, "bad_answer"),
 )
 """Exception class → the short code stored with a failed job (first match wins)."""
 
@@ -69,7 +73,7 @@ def code_text(code: str, *, provider: str) -> str:
         "quota": _("{provider}: the usage quota is used up. Try again later."),
         "rate_limited": _("{provider} is busy right now. Try again in a minute."),
         "outcome_unknown": _(
-            "{provider} did not answer in time, and may still have taken the job. "
+            "{provider} did not confirm the job, and may still have taken it. "
             "Check /tasks before trying again."
         ),
         "slow": _("{provider} is too slow right now. Try again later or pick another provider."),
@@ -79,6 +83,7 @@ def code_text(code: str, *, provider: str) -> str:
         "bad_request": _("{provider} refused the request. Try rephrasing it."),
         "too_large": _("The image is too large to handle. Try a smaller one."),
         "not_an_image": _("This file is not an image I can read. Send a JPEG, PNG or WebP."),
+        "bad_answer": _("{provider} sent an answer I could not read. Try again later."),
         "timeout": _("{provider} took too long, so I gave up. Try again later."),
         "blocked": _("The result could not be delivered."),
         "interrupted": _("Interrupted by a restart."),

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from typing import Any
 
 from aiogram import Bot
 from aiogram.enums import ChatType
 from aiogram.filters import Filter
 from aiogram.types import Message
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+"""File names taken as images even when the sending app declared no image type."""
+
+ALBUMS_REMEMBERED = 1000
+"""Albums remembered per process, so the memory stays bounded however many albums arrive."""
 
 
 class ImageToDescribe(Filter):
@@ -34,20 +41,69 @@ class OtherFileForBot(Filter):
         return await addressed_question(message, bot) is not None
 
 
+class AlbumMemo:
+    """The albums (media groups) already seen, newest last, at most `capacity` of them."""
+
+    def __init__(self, *, capacity: int = ALBUMS_REMEMBERED) -> None:
+        self._seen: OrderedDict[tuple[int, str], None] = OrderedDict()
+        self._capacity = capacity
+
+    def first(self, chat_id: int, media_group_id: str) -> bool:
+        """True the first time an album is seen in a chat, False for its other photos."""
+        key = (chat_id, media_group_id)
+        if key in self._seen:
+            self._seen.move_to_end(key)
+            return False
+        self._seen[key] = None
+        if len(self._seen) > self._capacity:
+            self._seen.popitem(last=False)
+        return True
+
+
+class OncePerAlbum(Filter):
+    """Lets through a message outside albums, or the first of an album; passes `album`.
+
+    Telegram sends each photo of an album as its own message; describing each would be ten paid
+    calls for one send, so only the first that reaches the bot goes on (its caption, if the
+    album has one, is on the first photo).
+    """
+
+    def __init__(self, memo: AlbumMemo) -> None:
+        self._memo = memo
+
+    async def __call__(self, message: Message) -> bool | dict[str, Any]:
+        if message.media_group_id is None:
+            return {"album": False}
+        if not self._memo.first(message.chat.id, message.media_group_id):
+            return False
+        return {"album": True}
+
+
 def is_image_document(message: Message) -> bool:
-    """A document whose declared type is an image (the bytes are checked later)."""
+    """A document declared an image by its type or its name (the bytes are checked later)."""
     document = message.document
-    return document is not None and (document.mime_type or "").startswith("image/")
+    if document is None:
+        return False
+    name = (document.file_name or "").lower()
+    return (document.mime_type or "").startswith("image/") or name.endswith(IMAGE_EXTENSIONS)
 
 
 async def addressed_question(message: Message, bot: Bot) -> str | None:
     """The caption minus the bot's command and mention; None in a group if it is not for the bot."""
-    caption = message.caption or ""
-    username = (await bot.me()).username or ""
+    return caption_question(
+        message.caption or "",
+        username=(await bot.me()).username or "",
+        private=message.chat.type == ChatType.PRIVATE,
+    )
+
+
+def caption_question(caption: str, *, username: str, private: bool) -> str | None:
+    """The question in a caption, without /describe and @username; None in a group if the
+    caption neither starts with /describe nor mentions the bot."""
     command = re.compile(rf"^/describe(?:@{re.escape(username)})?(?=\s|$)", re.IGNORECASE)
     mention = re.compile(rf"@{re.escape(username)}\b", re.IGNORECASE)
     addressed = bool(command.match(caption) or (username and mention.search(caption)))
-    if message.chat.type != ChatType.PRIVATE and not addressed:
+    if not private and not addressed:
         return None
     question = command.sub("", caption, count=1)
     if username:

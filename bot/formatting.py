@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -25,6 +26,14 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def is_blank(text: str) -> bool:
+    """True when the text shows nothing: only spaces, control and format characters.
+
+    Format characters are the zero-width ones and the direction marks (RTL overrides...).
+    """
+    return all(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in text)
+
+
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Cut escaped text into parts of at most `limit` characters at the best boundary."""
     parts: list[str] = []
@@ -42,6 +51,8 @@ def shorten(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters with "…", never inside an HTML entity."""
     if len(text) <= limit:
         return text
+    if limit < len(ELLIPSIS):
+        return ""  # not even the ellipsis fits
     head = text[: limit - len(ELLIPSIS)]
     head = _ENTITY_TAIL.sub("", head)
     return head.rstrip() + ELLIPSIS
@@ -57,4 +68,5 @@ def _best_cut(text: str, limit: int) -> int:
         if good:
             return good[-1]
     entity = _ENTITY_TAIL.search(text[:limit])
-    return entity.start() if entity else limit
+    # An entity cut off at the limit moves to the next part whole (unless it is all there is).
+    return entity.start() if entity and entity.start() > 0 else limit

@@ -8,6 +8,7 @@ from aiogram import Router
 
 from handlers import (
     admin,
+    anonymous,
     balance,
     describe,
     errors,
@@ -18,16 +19,20 @@ from handlers import (
     keys_group,
     settings,
     start,
+    unknown_buttons,
 )
 
 
 def collect_routers(*, admin_ids: Collection[int]) -> list[Router]:
     """A fresh router per feature, in a fixed order: errors first, photo describe last.
 
-    The gallery comes before the others because its rename step takes the next plain message.
+    Messages sent on behalf of a chat stop right after errors: they belong to nobody. The
+    gallery comes before the others because its rename step takes the next plain message;
+    after describe, a catch-all refuses any button no other router took.
     """
     return [
         errors.create_router(),
+        anonymous.create_router(),
         gallery.create_router(),
         start.create_router(),
         keys.create_router(),
@@ -38,4 +43,5 @@ def collect_routers(*, admin_ids: Collection[int]) -> list[Router]:
         jobs.create_router(),
         admin.create_router(admin_ids),
         describe.create_router(),
+        unknown_buttons.create_router(),
     ]

@@ -11,7 +11,15 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.choices import DESCRIBE_ORDER, option_error_text, pick_provider
 from bot.errors import code_text
-from bot.filters import ImageToDescribe, OtherFileForBot, ReplyToBot, is_image_document
+from bot.filters import (
+    AlbumMemo,
+    ImageToDescribe,
+    OncePerAlbum,
+    OtherFileForBot,
+    ReplyToBot,
+    is_image_document,
+)
+from bot.formatting import is_blank
 from bot.jobs.delivery import TELEGRAM_DOWNLOAD_LIMIT
 from bot.jobs.runner import JobRunner
 from bot.keychain import KeyChain
@@ -35,16 +43,17 @@ def _image_file(message: Message) -> tuple[str, int | None] | None:
 async def describe_image(
     message: Message,
     question: str,
+    album: bool,
     bot: Bot,
     keychain: KeyChain,
     runner: JobRunner,
     user_record: UserRecord,
     i18n: I18n,
 ) -> None:
-    """A photo or image file: its caption is the question."""
+    """A photo or image file: its caption is the question; of an album, only the first photo."""
     image = _image_file(message)
     assert image is not None
-    await _start(
+    started = await _start(
         message,
         image=image,
         question=question,
@@ -55,6 +64,11 @@ async def describe_image(
         runner=runner,
         i18n=i18n,
     )
+    if started and album:
+        await message.reply(
+            _("Albums are described one photo at a time: this is the one I look at. "
+              "Send the others on their own to hear about them.")
+        )  # fmt: skip
 
 
 async def describe_reply(
@@ -136,24 +150,27 @@ async def _start(
     keychain: KeyChain,
     runner: JobRunner,
     i18n: I18n,
-) -> None:
-    """Check the question and options, pick the provider, start the describe job."""
+) -> bool:
+    """Check the question and options, pick the provider, start the job; False if none started."""
     if request.from_user is None:
-        return
+        return False
     file_id, size = image
     if size is not None and size > TELEGRAM_DOWNLOAD_LIMIT:
         await request.reply(
             _("This file is over 20 MB, the most Telegram lets me download. Send a smaller one.")
         )
-        return
+        return False
+    if size == 0:  # an empty file: nothing to download, nothing to pay for
+        await request.reply(code_text("not_an_image", provider=""))
+        return False
     try:
         parsed = parse_options(question)
     except OptionSyntaxError as e:
         await request.reply(option_error_text(e))
-        return
+        return False
     if parsed.options:
         await request.reply(_("Describing takes only --provider describepicture|codexaeternum."))
-        return
+        return False
     choice = await pick_provider(
         request,
         bot=bot,
@@ -164,8 +181,8 @@ async def _start(
         unsupported=_("I cannot describe with {name}. Choose one of: {valid}."),
     )
     if choice is None:
-        return
-    await runner.enqueue(
+        return False
+    job = await runner.enqueue(
         NewJob(
             kind=JobKind.DESCRIBE,
             provider=choice.provider,
@@ -173,7 +190,8 @@ async def _start(
             chat_id=request.chat.id,
             chat_type=request.chat.type,
             request_message_id=request.message_id,
-            prompt=parsed.text or _("Describe this image"),
+            # Zero-width characters alone ask nothing: the default question applies.
+            prompt=_("Describe this image") if is_blank(parsed.text) else parsed.text,
             options={},
             input_file_id=file_id,
             credential_source=choice.source,
@@ -181,12 +199,14 @@ async def _start(
             parent_id=parent_id,
         )
     )
+    return job is not None
 
 
 def create_router() -> Router:
     """The describe router with its handlers."""
     router = Router(name="describe")
-    router.message.register(describe_image, ImageToDescribe())
+    # After ImageToDescribe: in a group, album photos not meant for the bot leave no trace.
+    router.message.register(describe_image, ImageToDescribe(), OncePerAlbum(AlbumMemo()))
     router.message.register(not_an_image, OtherFileForBot())
     router.message.register(describe_reply, Command("describe"), F.reply_to_message)
     router.message.register(describe_usage, Command("describe"))

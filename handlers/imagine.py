@@ -9,7 +9,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.choices import GENERATE_ORDER, option_error_text, pick_provider
-from bot.formatting import escape
+from bot.formatting import escape, is_blank
 from bot.jobs.runner import JobRunner
 from bot.keychain import KeyChain
 from bot.options import OptionSyntaxError, parse_options
@@ -61,7 +61,7 @@ async def imagine(
     except OptionSyntaxError as e:
         await message.reply(option_error_text(e) + "\n\n" + imagine_usage())
         return
-    if not parsed.text:
+    if is_blank(parsed.text):  # zero-width or direction marks alone describe nothing
         await message.reply(imagine_usage())
         return
     choice = await pick_provider(

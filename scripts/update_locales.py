@@ -6,6 +6,7 @@ other languages keep their translations, and new messages show up untranslated f
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 
@@ -42,7 +43,9 @@ def update(template: Catalog, language: str) -> None:
     else:
         catalog = Catalog(locale=language, project="Iris", domain="messages")
     created = catalog.creation_date
-    catalog.update(template, no_fuzzy_matching=True)
+    # update() adopts the template's message objects: each catalog gets its own copy, or the
+    # English pass below would fill every other language with English.
+    catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
     catalog.creation_date = created  # unchanged unless the file is new: no noise in diffs
     catalog.obsolete.clear()
     if language == "en":

@@ -69,6 +69,10 @@ class JobFailedError(ProviderError):
     """The provider accepted a job and then reported that it failed."""
 
 
+class ResultExpiredError(JobFailedError):
+    """The job finished, but the link to its result no longer serves it (expired or removed)."""
+
+
 class UnavailableError(ProviderError):
     """The provider could not be reached or answered with a server error."""
 

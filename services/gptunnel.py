@@ -27,6 +27,7 @@ from services.errors import (
     NotFoundError,
     OutOfCreditsError,
     ProviderError,
+    ResultExpiredError,
     UnexpectedResponseError,
 )
 from services.http import (
@@ -191,7 +192,7 @@ class GPTunnelClient(ImageGenerator[GPTunnelCredential]):
         except ProviderError as e:
             if e.status not in _GONE:
                 raise
-            raise JobFailedError(
+            raise ResultExpiredError(
                 f"the result image is gone (HTTP {e.status}): its temporary link has expired",
                 provider=PROVIDER,
                 status=e.status,

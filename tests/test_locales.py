@@ -12,6 +12,7 @@ from scripts.update_locales import LOCALES, extract
 
 CATALOGS = sorted(LOCALES.glob("*/LC_MESSAGES/messages.po"))
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
+WORDS = re.compile(r"[A-Za-z]{3,}(?:\W+[A-Za-z]{3,}){2}")
 
 
 def test_english_catalog_exists() -> None:
@@ -34,6 +35,10 @@ def test_catalog_is_complete(path: Path) -> None:
             str(s) for s in (found.string if isinstance(found.string, tuple) else [found.string])
         ]
         if not all(strings):
+            untranslated.append(message.id)
+        # English left in another language: a message of words copied over unchanged.
+        english = [str(i) for i in (message.id if isinstance(message.id, tuple) else [message.id])]
+        if path.parent.parent.name != "en" and strings == english and WORDS.search(english[0]):
             untranslated.append(message.id)
         ids = [str(i) for i in (message.id if isinstance(message.id, tuple) else [message.id])]
         wanted = {name for text in ids for name in PLACEHOLDER.findall(text)}

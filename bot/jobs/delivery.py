@@ -71,10 +71,11 @@ class Delivery:
         extension = _EXTENSIONS.get(image.mime_type, "bin")
         path = self._results_dir / f"{job.id}.{extension}"
         await asyncio.to_thread(_write_file, path, image.data)
+        # Also from delivering: a restart found the job's kept file gone, so it was fetched again.
         return await self._jobs.transition(
             job.id,
             to=JobState.DELIVERING,
-            expect=(JobState.POLLING,),
+            expect=(JobState.POLLING, JobState.DELIVERING),
             now=time.time(),
             result_path=path.name,
             result_mime=image.mime_type,

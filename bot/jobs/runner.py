@@ -5,16 +5,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import ReplyParameters
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
@@ -33,10 +40,25 @@ from bot.storage.credits import OPERATOR
 from bot.storage.jobs import UNFINISHED, JobKind, JobRecord, JobState, NewJob
 from bot.telegram import edit_text
 from services.base import GeneratedImage, ImageGenerator, Turn
-from services.errors import RateLimitedError, ServiceError, UnavailableError
+from services.errors import (
+    OutcomeUnknownError,
+    RateLimitedError,
+    ServiceError,
+    UnavailableError,
+    UnexpectedResponseError,
+)
 from services.registry import Providers
 
 logger = logging.getLogger(__name__)
+
+UNREADABLE_POLLS = 3
+"""Unreadable poll answers in a row that end a job: one may be a proxy's hiccup, three are not."""
+
+_TELEGRAM_UNREACHABLE = (TelegramNetworkError, TelegramServerError, TelegramRetryAfter)
+"""Telegram failures that pass: a result is kept and sent again later, never dropped."""
+
+Deliver = Callable[[], Awaitable[None]]
+"""Sends a job's obtained result to its chat; may be called again after a failure."""
 
 
 class NoCredentialError(Exception):
@@ -234,13 +256,20 @@ class JobRunner:
                     current = await self._jobs.get(job.id)
                     if current is None or current.state not in UNFINISHED:
                         return  # cancelled while it waited for a slot
-                    async with asyncio.timeout(self._job_timeout), self._progress(current):
+                    # The deadline bounds the provider, not Telegram: a result once obtained
+                    # is delivered however long Telegram makes it wait.
+                    async with self._progress(current), asyncio.timeout(self._job_timeout):
                         if current.kind is JobKind.GENERATE:
-                            await self._generate(current)
+                            deliver = await self._generate(current)
                         else:
-                            await self._describe(current)
+                            deliver = await self._describe(current)
+                    if deliver is not None:
+                        await self._deliver_patiently(deliver)
             except TimeoutError:
-                await self._fail(job, JobState.TIMED_OUT, "timeout")
+                stored = await self._jobs.get(job.id)
+                # Cut short while a paid call was in flight: the provider may have taken it.
+                paid = stored is not None and stored.state is JobState.SUBMITTING
+                await self._fail(job, JobState.TIMED_OUT, "outcome_unknown" if paid else "timeout")
             except NoCredentialError:
                 await self._fail(job, JobState.FAILED, "auth")
             except ServiceError as e:
@@ -258,22 +287,28 @@ class JobRunner:
                 logger.error("unexpected failure: %s", origin(e))
                 await self._fail(job, JobState.FAILED, "internal")
 
-    async def _generate(self, job: JobRecord) -> None:
+    async def _generate(self, job: JobRecord) -> Deliver | None:
+        """Obtain and keep the image (None when stopped or cancelled on the way)."""
         generator = self._providers.generators[job.provider]
         if job.state is JobState.DELIVERING and await self._delivery.has_result(job):
-            await self._delivery.deliver_image(job)
-            return
+            return partial(self._delivery.deliver_image, job)
         resolved = await self._credential(job)
         if job.task_id is None:
             if self._stopping.is_set() or not await self._to(
                 job, JobState.SUBMITTING, expect=(JobState.QUEUED,), started=True
             ):
-                return
+                return None
             async with self._paid_call(job):
                 async with self._limits.provider(job.provider, resolved.credential):
-                    submission = await generator.submit(
-                        resolved.credential, prompt=job.prompt, options=job.options
-                    )
+                    try:
+                        submission = await generator.submit(
+                            resolved.credential, prompt=job.prompt, options=job.options
+                        )
+                    except UnexpectedResponseError as e:
+                        # It answered, but not readably: whether it took the job is unknown.
+                        raise OutcomeUnknownError(
+                            "the answer to a paid call could not be read", provider=job.provider
+                        ) from e
                 logger.info("%s task %s", job.provider, submission.task_id)
                 await self._record_credits(job, resolved, submission.credits)
                 if not await self._to(
@@ -282,20 +317,21 @@ class JobRunner:
                     expect=(JobState.SUBMITTING,),
                     task_id=submission.task_id,
                 ):
-                    return  # cancelled while the provider accepted it: the result is dropped
+                    return None  # cancelled while the provider accepted it: the result is dropped
             if self._stopping.is_set():
-                return  # the task id is stored: the next start polls on
+                return None  # the task id is stored: the next start polls on
             job = replace(job, task_id=submission.task_id, state=JobState.POLLING)
         image = await self._poll(job, generator, resolved)
         await self._record_credits(job, resolved, image.credits)
         if not await self._delivery.store_result(job, image):
-            return
-        await self._delivery.deliver_image(job)
+            return None
+        return partial(self._delivery.deliver_image, job)
 
     async def _poll(
         self, job: JobRecord, generator: ImageGenerator[Any], resolved: ResolvedCredential
     ) -> GeneratedImage:
         assert job.task_id is not None
+        unreadable = 0
         for delay in self._timing.poll_schedule():
             await asyncio.sleep(delay)
             try:
@@ -305,14 +341,21 @@ class JobRunner:
                 # The job is paid for; a passing outage must not lose it. The deadline bounds this.
                 logger.info("poll failed (%s); polling on", error_code(e))
                 continue
+            except UnexpectedResponseError:
+                unreadable += 1
+                if unreadable >= UNREADABLE_POLLS:
+                    raise
+                logger.info("poll answer unreadable; polling on")
+                continue
+            unreadable = 0
             if isinstance(result, GeneratedImage):
                 return result
         raise AssertionError("unreachable: the schedule never ends")  # pragma: no cover
 
-    async def _describe(self, job: JobRecord) -> None:
+    async def _describe(self, job: JobRecord) -> Deliver | None:
+        """Obtain and keep the answer (None when stopped or cancelled on the way)."""
         if job.state is JobState.DELIVERING and job.result_text is not None:
-            await self._delivery.deliver_answer(job, job.result_text)
-            return
+            return partial(self._delivery.deliver_answer, job, job.result_text)
         describer = self._providers.describers[job.provider]
         resolved = await self._credential(job)
         conversation = await self._conversation(job)
@@ -321,7 +364,7 @@ class JobRunner:
         if self._stopping.is_set() or not await self._to(
             job, JobState.SUBMITTING, expect=(JobState.QUEUED,), started=True
         ):
-            return
+            return None
         async with self._paid_call(job):
             async with self._limits.provider(job.provider, resolved.credential):
                 description = await describer.describe(
@@ -334,14 +377,28 @@ class JobRunner:
                 expect=(JobState.SUBMITTING,),
                 result_text=description.text,
             ):
-                return
+                return None
         if self._stopping.is_set():
-            return  # the answer is stored: the next start delivers it without paying again
+            return None  # the answer is stored: the next start delivers it without paying again
         notice = None
         if description.image_resized:
             notice = _("(The photo was too large for {provider}, so it got a smaller copy.)")
             notice = notice.format(provider=display_name(job.provider))
-        await self._delivery.deliver_answer(job, description.text, notice=notice)
+        return partial(self._delivery.deliver_answer, job, description.text, notice=notice)
+
+    async def _deliver_patiently(self, deliver: Deliver) -> None:
+        """Send the kept result; while Telegram is unreachable, try again later, then give up."""
+        for delay in self._timing.redelivery_delays:
+            try:
+                await deliver()
+                return
+            except _TELEGRAM_UNREACHABLE as e:
+                wait = max(delay, e.retry_after if isinstance(e, TelegramRetryAfter) else 0)
+                logger.warning(
+                    "delivery failed (%s); trying again in %.0f s", type(e).__name__, wait
+                )
+                await asyncio.sleep(wait)
+        await deliver()
 
     async def _conversation(self, job: JobRecord) -> list[Turn]:
         """The questions and answers about this photo so far, ending with this question."""
@@ -389,7 +446,19 @@ class JobRunner:
         ):
             return  # already cancelled or finished: nothing more to say
         message = text or code_text(code, provider=display_name(job.provider))
-        await self._delivery.replace_status(job, message)
+        await self._tell(job, message)
+
+    async def _tell(
+        self, job: JobRecord, text: str, *, reply_markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        """Show a job's outcome in its status message; Telegram failing here ends nothing more."""
+        try:
+            await self._delivery.replace_status(job, text, reply_markup=reply_markup)
+        except TelegramForbiddenError:
+            logger.info("user %d blocked the bot", job.user_id)
+            await self._users.set_active(job.user_id, active=False)
+        except TelegramAPIError as e:
+            logger.warning("could not tell the user: %s", type(e).__name__)
 
     async def _interrupt(self, job: JobRecord) -> None:
         """A paid call was in flight when the process died: never re-sent, the user decides."""
@@ -408,10 +477,7 @@ class JobRunner:
                 "⚠️ This job was interrupted by a restart before {provider} confirmed it, "
                 "so nothing was delivered. Tap Retry to send it again."
             ).format(provider=display_name(job.provider))
-            try:
-                await self._delivery.replace_status(job, text, reply_markup=retry_keyboard(job.id))
-            except TelegramForbiddenError:
-                await self._users.set_active(job.user_id, active=False)
+            await self._tell(job, text, reply_markup=retry_keyboard(job.id))
 
     @asynccontextmanager
     async def _paid_call(self, job: JobRecord) -> AsyncIterator[None]:
@@ -455,7 +521,7 @@ class JobRunner:
                         reply_markup=cancel_keyboard(job.id),
                     )
                     status_id = status_id if alive else None
-            except (TelegramBadRequest, TelegramForbiddenError) as e:
+            except TelegramAPIError as e:
                 # Progress is decoration: a failure here must never fail the job itself.
                 logger.debug("progress update failed: %s", type(e).__name__)
             wake = next_action if status_id is None else min(next_action, next_edit)

@@ -17,6 +17,8 @@ class Timing:
     """Status message edits; Telegram allows about one edit a second per chat, groups fewer."""
     action_every: float = 4.5
     """Chat actions last 5 s on the user's screen, so they are repeated a little sooner."""
+    redelivery_delays: tuple[float, ...] = (5, 30, 120, 300, 600, 1200)
+    """Waits before sending a kept result again while Telegram is unreachable (~38 min in all)."""
 
     def poll_schedule(self) -> Iterator[float]:
         """The wait before each poll, forever (the job's deadline ends it)."""

@@ -70,6 +70,8 @@ class FakeDescribePicture:
     payloads: list[dict[str, Any]] = field(default_factory=list)
     """Every decrypted request body, in order, including ones then refused."""
     never: asyncio.Event = field(default_factory=asyncio.Event)
+    received: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set whenever a request's payload is recorded (before any canned reply or hang)."""
 
     def app(self) -> web.Application:
         """The aiohttp application serving the function's URL."""
@@ -133,6 +135,7 @@ class FakeDescribePicture:
         if theirs != payload:
             return _invalid("encryptedData", "the client's decrypt_envelope disagrees")
         self.payloads.append(payload)
+        self.received.set()
         problem = _payload_problem(payload)
         if problem is not None:
             return _invalid(*problem)

@@ -42,6 +42,10 @@ class Outcome:
     """Stream this many filler bytes (a huge result) instead of `body`."""
     declare_length: bool = True
     """With `size`: send Content-Length; otherwise the body is chunked."""
+    cut: bool = False
+    """Close the connection without an answer (a reset after the request went out)."""
+    truncate: bool = False
+    """Send the headers with the full Content-Length and half of `body`, then close."""
 
 
 def reply(payload: Any, *, status: int = 200) -> Outcome:
@@ -65,6 +69,22 @@ def hang() -> Outcome:
 def malformed(status: int = 200) -> Outcome:
     """A body that is not JSON at all."""
     return Outcome(status=status, body=b'{"code": 0, "id": "6880f043e606', content_type="text/html")
+
+
+def cut() -> Outcome:
+    """The connection closed after the request arrived, without any answer."""
+    return Outcome(cut=True)
+
+
+def truncated(payload: Any) -> Outcome:
+    """This JSON announced whole by Content-Length, but cut off halfway."""
+    return Outcome(body=json.dumps(payload).encode(), truncate=True)
+
+
+def html_page(status: int = 200) -> Outcome:
+    """An HTML error page (a proxy's or a firewall's) where JSON belongs."""
+    body = b"<!DOCTYPE html><html><body><h1>Service temporarily unavailable</h1></body></html>"
+    return Outcome(status=status, body=body, content_type="text/html")
 
 
 def huge(size: int, *, declare_length: bool = True) -> Outcome:
@@ -100,6 +120,12 @@ class GPTunnelFake:
     tasks: dict[str, FakeTask] = field(default_factory=dict)
     create_gate: asyncio.Event | None = None
     """When set, a create is accepted at once but answered only once the event is set."""
+    image_gate: asyncio.Event | None = None
+    """When set, a result download is answered only once the event is set."""
+    held: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set whenever a request starts waiting at `create_gate` or `image_gate`."""
+    polled: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set whenever a result poll is answered; tests clear it to wait for the next one."""
     violations: list[str] = field(default_factory=list)
     """Things a client must never do (a Bearer key, a key sent to the storage host)."""
     image_bytes_sent: int = 0
@@ -144,6 +170,7 @@ class GPTunnelFake:
         )
         self.tasks[task.id] = task
         if self.create_gate is not None:
+            self.held.set()
             await self.create_gate.wait()  # accepted, but the answer is held back
         return web.json_response(self._task_body(task, "idle", None))
 
@@ -169,6 +196,7 @@ class GPTunnelFake:
             return _error(404, "task not found")
         status = self.progress[task.polls] if task.polls < len(self.progress) else self.final_status
         task.polls += 1
+        self.polled.set()
         url = f"{request.url.origin()}/exp48h/{task.id}_result.webp" if status == "done" else None
         return web.json_response(self._task_body(task, status, url))
 
@@ -176,6 +204,9 @@ class GPTunnelFake:
         if "Authorization" in request.headers:
             self.violations.append("Authorization header sent to the result storage host")
             return web.Response(status=400, text="no credentials here")
+        if self.image_gate is not None:
+            self.held.set()
+            await self.image_gate.wait()
         if self.image_outcomes:
             return await self._serve(request, self.image_outcomes.popleft())
         name = request.match_info["name"]
@@ -212,6 +243,12 @@ class GPTunnelFake:
         if outcome.hang:
             await self.released.wait()
             return web.Response(status=503)
+        if outcome.cut:
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response(status=499)  # never reaches the client
+        if outcome.truncate:
+            return await self._truncated(request, outcome)
         if outcome.size:
             return await self._stream(request, outcome)
         return web.Response(
@@ -220,6 +257,17 @@ class GPTunnelFake:
             headers=outcome.headers,
             content_type=outcome.content_type,
         )
+
+    async def _truncated(self, request: web.Request, outcome: Outcome) -> web.StreamResponse:
+        response = web.StreamResponse(
+            status=outcome.status, headers={"Content-Type": outcome.content_type}
+        )
+        response.content_length = len(outcome.body)
+        await response.prepare(request)
+        await response.write(outcome.body[: len(outcome.body) // 2])
+        assert request.transport is not None
+        request.transport.close()
+        return response
 
     async def _stream(self, request: web.Request, outcome: Outcome) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": outcome.content_type})

@@ -259,6 +259,13 @@ class _Fault:
     retry_after: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Hold:
+    method: str
+    where: Callable[[ApiCall], bool] | None
+    release: asyncio.Event
+
+
 Params = dict[str, Any]
 Files = dict[str, UploadedFile]
 _Method = Callable[[Params, Files], Awaitable[Any]]
@@ -302,6 +309,8 @@ class FakeBotApi:
         self._open_queries: set[str] = set()
         self._answers: dict[str, CallbackAnswer] = {}
         self._faults: dict[str, deque[_Fault]] = {}
+        self._drops: dict[str, int] = {}
+        self._holds: list[_Hold] = []
         self._methods: dict[str, _Method] = {
             "getMe": self._get_me,
             "deleteWebhook": self._delete_webhook,
@@ -361,6 +370,15 @@ class FakeBotApi:
         self.calls.append(call)
         index = len(self.calls) - 1
         self._changed()
+        if self._drops.get(method):
+            self._drops[method] -= 1
+            return self._drop(request, index, "connection dropped")
+        hold = self._take_hold(call)
+        if hold is not None:
+            await self._wait(lambda: hold.is_set() or self._closing, 3600)
+            if request.transport is None or request.transport.is_closing():
+                # The caller died while the call was held: it is never carried out.
+                return self._drop(request, index, "caller gone")
         try:
             result = await self._answer(method, params, files)
         except ApiError as e:
@@ -440,6 +458,39 @@ class FakeBotApi:
     def _take_fault(self, method: str) -> _Fault | None:
         queue = self._faults.get(method)
         return queue.popleft() if queue else None
+
+    def drop_next(self, method: str, *, times: int = 1) -> None:
+        """The next `times` calls of `method` get no answer: the connection is closed."""
+        if method not in self._methods:
+            raise ValueError(f"the fake does not implement {method}")
+        self._drops[method] = self._drops.get(method, 0) + times
+
+    def hold_next(
+        self, method: str, *, where: Callable[[ApiCall], bool] | None = None
+    ) -> asyncio.Event:
+        """The next matching call is recorded, then waits unanswered until the event is set.
+
+        A held call whose caller has gone by then (a killed process) is never carried out.
+        """
+        if method not in self._methods:
+            raise ValueError(f"the fake does not implement {method}")
+        release = asyncio.Event()
+        self._holds.append(_Hold(method, where, release))
+        return release
+
+    def _take_hold(self, call: ApiCall) -> asyncio.Event | None:
+        for hold in self._holds:
+            if hold.method == call.method and (hold.where is None or hold.where(call)):
+                self._holds.remove(hold)
+                return hold.release
+        return None
+
+    def _drop(self, request: web.Request, index: int, reason: str) -> web.Response:
+        self.calls[index] = replace(self.calls[index], error=reason)
+        self._changed()
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=499)  # never reaches the caller
 
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sending to them answers 403 until they write again."""

@@ -1,0 +1,48 @@
+"""Messages sent on behalf of a chat (anonymous group admins, channels): Iris cannot tell who
+sent them, and keys, jobs and limits belong to a person."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.filters import caption_question
+from bot.telegram import delete_quietly
+
+
+def _meant_for(message: Message, username: str) -> bool:
+    """A command without a bot's name or with this one's, a mention of it, or a reply to it."""
+    text = message.text or message.caption or ""
+    words = text.split(maxsplit=1)
+    if words and words[0].startswith("/"):
+        _command, _at, target = words[0].partition("@")
+        return target.lower() in ("", username.lower())
+    replied = message.reply_to_message
+    author = replied.from_user if replied is not None else None
+    if author is not None and author.is_bot and author.username == username:
+        return True
+    return caption_question(text, username=username, private=False) is not None  # a mention
+
+
+async def anonymous(message: Message, bot: Bot) -> None:
+    """Say how to be served when the message is for the bot; ignore it otherwise.
+
+    A /setkey is deleted all the same: it may carry a key for everyone in the group to see.
+    """
+    if (message.text or "").lower().startswith("/setkey"):
+        await delete_quietly(bot, chat_id=message.chat.id, message_id=message.message_id)
+    if _meant_for(message, (await bot.me()).username or ""):
+        await message.reply(
+            _("I cannot tell who you are when you post anonymously or as a channel. "
+              "Post as yourself to use me.")
+        )  # fmt: skip
+
+
+def create_router() -> Router:
+    """Takes every message sent on behalf of a chat, before any feature sees it."""
+    router = Router(name="anonymous")
+    # An anonymous admin's or a channel's message comes "from" a shared bot account
+    # (GroupAnonymousBot, Channel_Bot) or carries sender_chat: nobody's keys or jobs fit it.
+    router.message.register(anonymous, F.sender_chat | F.from_user.is_bot)
+    return router
