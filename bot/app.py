@@ -112,9 +112,11 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
         dispatcher.update.outer_middleware(AllowlistMiddleware(allowed, i18n=i18n))
     dispatcher.update.outer_middleware(UserRecordMiddleware(storage.users))
     UserLanguageMiddleware(i18n).setup(dispatcher)
-    dispatcher.message.outer_middleware(
-        RateLimitMiddleware(limit=settings.rate_limit_commands, window=settings.rate_limit_window)
+    rate_limit = RateLimitMiddleware(
+        limit=settings.rate_limit_commands, window=settings.rate_limit_window
     )
+    dispatcher.message.outer_middleware(rate_limit)
+    dispatcher.callback_query.outer_middleware(rate_limit)
     dispatcher.include_routers(*collect_routers(admin_ids=settings.admin_ids))
 
     health = HealthServer(

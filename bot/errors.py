@@ -73,8 +73,8 @@ def code_text(code: str, *, provider: str) -> str:
         "quota": _("{provider}: the usage quota is used up. Try again later."),
         "rate_limited": _("{provider} is busy right now. Try again in a minute."),
         "outcome_unknown": _(
-            "{provider} did not confirm the job, and may still have taken it. "
-            "Check /tasks before trying again."
+            "{provider} did not confirm the job, and may still have taken (and charged for) it. "
+            "Check your {provider} account before trying again."
         ),
         "slow": _("{provider} is too slow right now. Try again later or pick another provider."),
         "unavailable": _("{provider} is unavailable right now. Try again later."),

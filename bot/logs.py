@@ -116,5 +116,7 @@ def setup_logging(
     root.setLevel(level)
     # aiohttp's access log and aiogram's per-update lines are noise below DEBUG.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # aiosqlite logs every SQL parameter at DEBUG; none is a secret today, and none ever will be.
+    logging.getLogger("aiosqlite").setLevel(max(logging.getLevelName(level), logging.INFO))
     logging.getLogger("aiogram.event").setLevel(max(logging.getLevelName(level), logging.INFO))
     return redact

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.enums import ChatType
-from aiogram.types import Message, TelegramObject, Update, User
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.callbacks import JobAction, JobButton
 from bot.i18n import pick_language
 from bot.storage.users import Users
 from bot.telegram import delete_quietly
@@ -81,7 +82,11 @@ class AllowlistMiddleware(BaseMiddleware):
 
 
 class RateLimitMiddleware(BaseMiddleware):
-    """At most `limit` commands or images per user in `window` seconds; one polite word beyond."""
+    """At most `limit` commands, images or job buttons per user in `window` seconds.
+
+    One polite word beyond it per window. An album counts once, as it is described once.
+    Registered for messages and for button presses, sharing one count per user.
+    """
 
     def __init__(
         self, *, limit: int, window: float, clock: Callable[[], float] = time.monotonic
@@ -91,6 +96,7 @@ class RateLimitMiddleware(BaseMiddleware):
         self._clock = clock
         self._hits: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
+        self._albums: OrderedDict[tuple[int, str], None] = OrderedDict()
 
     async def __call__(
         self,
@@ -99,7 +105,7 @@ class RateLimitMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user: User | None = data.get("event_from_user")
-        if user is None or not isinstance(event, Message) or not _costs(event):
+        if user is None or not self._counts(event):
             return await handler(event, data)
         now = self._clock()
         hits = self._hits.setdefault(user.id, deque())
@@ -111,15 +117,37 @@ class RateLimitMiddleware(BaseMiddleware):
             hits.append(now)
             return await handler(event, data)
         wait = max(1, int(hits[0] + self._window - now + 0.999))
-        if self._warned.get(user.id, -1.0) < hits[0]:  # one warning per full window
+        text = _("Slow down a little: try again in {seconds} s.").format(seconds=wait)
+        if isinstance(event, CallbackQuery):
+            await event.answer(text)  # a button is always answered, or it keeps spinning
+        elif self._warned.get(user.id, -1.0) < hits[0]:  # one warning per full window
             self._warned[user.id] = now
-            await event.reply(
-                _("Slow down a little: try again in {seconds} s.").format(seconds=wait)
-            )
+            assert isinstance(event, Message)
+            await event.reply(text)
         return None
 
+    def _counts(self, event: TelegramObject) -> bool:
+        """Commands, images and buttons that start a paid job count; chat and browsing do not."""
+        if isinstance(event, CallbackQuery):
+            return (event.data or "").startswith(_JOB_STARTING_BUTTONS)
+        if not isinstance(event, Message):
+            return False
+        text = event.text or event.caption or ""
+        if not (text.startswith("/") or event.photo or event.document is not None):
+            return False
+        if event.media_group_id is None:
+            return True
+        album = (event.chat.id, event.media_group_id)
+        if album in self._albums:
+            return False
+        self._albums[album] = None
+        if len(self._albums) > _ALBUMS_REMEMBERED:
+            self._albums.popitem(last=False)
+        return True
 
-def _costs(message: Message) -> bool:
-    """Commands and images: what can start work (plain chat text in groups never does)."""
-    text = message.text or message.caption or ""
-    return text.startswith("/") or bool(message.photo) or message.document is not None
+
+_JOB_STARTING_BUTTONS = tuple(
+    f"{JobAction.__prefix__}:{action.value}:"
+    for action in (JobButton.AGAIN, JobButton.RATIO, JobButton.RETRY)
+)
+_ALBUMS_REMEMBERED = 1000

@@ -350,7 +350,10 @@ class CodexAeternumClient(
                 f"{response.where}: the description has no answer", provider=PROVIDER
             )
         return Description(
-            text="\n\n".join(answers), credits=_credits(body), image_resized=fitted.changed
+            text="\n\n".join(answers),
+            credits=_credits(body),
+            # A format conversion alone (a small GIF) is not worth telling the user about.
+            image_resized=fitted.changed and len(image) > MAX_DESCRIBE_IMAGE_BYTES,
         )
 
     def _lock(self, key: str) -> asyncio.Lock:

@@ -320,7 +320,9 @@ def _prepare_image(image: bytes, max_bytes: int) -> _Prepared:
     """The image brought under `max_bytes`, with its type detected from the bytes sent."""
     fitted = fit_under(image, max_bytes)
     info = inspect_image(fitted.data)
-    return _Prepared(data=fitted.data, mime_type=info.mime_type, resized=fitted.changed)
+    # A format conversion alone (a small GIF) is not worth telling the user about.
+    resized = fitted.changed and len(image) > max_bytes
+    return _Prepared(data=fitted.data, mime_type=info.mime_type, resized=resized)
 
 
 class DescribePictureClient(ImageDescriber[DescribePictureCredential]):

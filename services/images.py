@@ -110,7 +110,7 @@ def inspect_image(data: bytes) -> ImageInfo:
 def fit_under(data: bytes, max_bytes: int) -> FittedImage:
     """Return a JPEG, PNG or WebP `data` untouched if it fits, else re-encode and downscale it."""
     info = inspect_image(data)
-    if info.size <= max_bytes and info.format in _FIT_PASSTHROUGH:
+    if info.size <= max_bytes and info.format in _FIT_PASSTHROUGH and not info.animated:
         return FittedImage(data=data, mime_type=info.mime_type, changed=False)
     return _shrink(_decode_frame(data, max_long_side=None), max_bytes, original_size=info.size)
 

@@ -12,7 +12,8 @@ from aiogram.types import User as TgUser
 from bot.i18n import create_i18n
 from bot.middlewares import RateLimitMiddleware
 from tests.conftest import Serve
-from tests.harness import ALICE, BOB, GPTUNNEL_KEY, GROUP, iris_running
+from tests.fakes.telegram import Chat
+from tests.harness import ALICE, BOB, GPTUNNEL_KEY, GROUP, iris_running, photo_bytes
 
 
 async def test_allowlist_refuses_strangers_everywhere(serve: Serve, tmp_path: Path) -> None:
@@ -138,3 +139,29 @@ async def test_operator_daily_limit_applies_to_shared_keys_only(
         await iris.say(BOB, "/imagine four")
         await iris.api.wait_for("sendPhoto", after=mark)
         assert len(iris.gptunnel.tasks) == 3
+
+
+async def test_an_album_counts_once_and_job_buttons_count_too(serve: Serve, tmp_path: Path) -> None:
+    async with iris_running(
+        serve, tmp_path, rate_limit_commands=3, rate_limit_window=3600,
+        gptunnel_api_key=GPTUNNEL_KEY,
+    ) as iris:  # fmt: skip
+        mark = iris.api.mark()
+        await iris.say(ALICE, "/imagine a shell")  # 1
+        await iris.api.wait_for("sendPhoto", after=mark)
+        await iris.settled()
+        iris.api.send_media_group(
+            ALICE, Chat.private(ALICE), [photo_bytes(seed=i) for i in range(5)]
+        )  # 2
+        result = next(m for m in iris.api.bot_messages(ALICE.id) if m.photo)
+        again = result.buttons[0].callback_data
+        assert again is not None
+        first = iris.api.press(ALICE, result, again)  # 3: allowed
+        await iris.api.wait_until(lambda: iris.api.answers(first) is not None)
+        second = iris.api.press(ALICE, result, again)  # 4: over the limit
+        await iris.api.wait_until(lambda: iris.api.answers(second) is not None)
+        answer = iris.api.answers(second)
+        assert answer is not None
+        assert (answer.text or "").startswith("Slow down")
+        await iris.settled()
+        assert len(iris.gptunnel.tasks) == 2  # the first /imagine and one Again

@@ -47,8 +47,8 @@ from tests.harness import (
 UNAVAILABLE = "GPTunnel is unavailable right now. Try again later."
 BUSY = "GPTunnel is busy right now. Try again in a minute."
 UNKNOWN = (
-    "GPTunnel did not confirm the job, and may still have taken it. "
-    "Check /tasks before trying again."
+    "GPTunnel did not confirm the job, and may still have taken (and charged for) it. "
+    "Check your GPTunnel account before trying again."
 )
 TOO_LONG = "GPTunnel took too long, so I gave up. Try again later."
 GONE = "GPTunnel no longer has this result."
@@ -389,8 +389,8 @@ async def test_describepicture_hang_is_ended_by_the_deadline(serve: Serve, tmp_p
         job = await describe_once(iris)
         assert (job.state, job.error) == ("timed_out", "outcome_unknown")
         assert status_text(iris, job) == (
-            "DescribePicture did not confirm the job, and may still have taken it. "
-            "Check /tasks before trying again."
+            "DescribePicture did not confirm the job, and may still have taken "
+            "(and charged for) it. Check your DescribePicture account before trying again."
         )
         assert len(iris.describepicture.payloads) == 1
 
@@ -421,8 +421,8 @@ async def test_ailuna_store_cut_off_is_never_resent(serve: Serve, tmp_path: Path
         job = await ended(iris)
         assert (job.state, job.error) == ("failed", "outcome_unknown")
         assert status_text(iris, job) == (
-            "AiLuna did not confirm the job, and may still have taken it. "
-            "Check /tasks before trying again."
+            "AiLuna did not confirm the job, and may still have taken (and charged for) it. "
+            "Check your AiLuna account before trying again."
         )
         assert iris.requests("ailuna", "POST", "/api/v1/images") == 1
 

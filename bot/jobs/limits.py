@@ -13,7 +13,7 @@ class Limits:
     """Semaphores created on demand and dropped when nobody holds or waits on them."""
 
     def __init__(self, *, user_max_jobs: int, provider_max_concurrency: int) -> None:
-        self._user_max = user_max_jobs
+        self.user_max_jobs = user_max_jobs
         self._provider_max = provider_max_concurrency
         self._users: weakref.WeakValueDictionary[int, asyncio.Semaphore] = (
             weakref.WeakValueDictionary()
@@ -26,14 +26,9 @@ class Limits:
         """The slots of one user's running jobs; waiters are served in order."""
         semaphore = self._users.get(user_id)
         if semaphore is None:
-            semaphore = asyncio.Semaphore(self._user_max)
+            semaphore = asyncio.Semaphore(self.user_max_jobs)
             self._users[user_id] = semaphore
         return semaphore
-
-    def user_is_full(self, user_id: int) -> bool:
-        """True when a new job of this user would have to wait."""
-        semaphore = self._users.get(user_id)
-        return semaphore is not None and semaphore.locked()
 
     def provider(self, provider: str, credential: Credential) -> asyncio.Semaphore:
         """Requests in flight to one provider with one credential (the operator's counts once)."""

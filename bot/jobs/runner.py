@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
@@ -47,6 +48,7 @@ from services.errors import (
     UnavailableError,
     UnexpectedResponseError,
 )
+from services.images import inspect_image
 from services.registry import Providers
 
 logger = logging.getLogger(__name__)
@@ -95,6 +97,8 @@ class JobRunner:
         self._timing = timing or Timing()
         self._delivery = Delivery(bot=bot, jobs=storage.jobs, results_dir=results_dir)
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._per_user: Counter[int] = Counter()
+        """Jobs of each user with a task here, running or waiting for a slot."""
         self._paid_calls: dict[int, asyncio.Event] = {}
         self._waiting = 0
         self._started = False
@@ -172,7 +176,7 @@ class JobRunner:
             return None
         job = await self._jobs.create(new, now=time.time())
         with self._i18n.context(), self._i18n.use_locale(job.language):
-            waiting = self._limits.user_is_full(job.user_id)
+            waiting = self._per_user[job.user_id] >= self._limits.user_max_jobs
             text = _waiting_text() if waiting else _working_text(job, 0)
             message = await self._bot.send_message(
                 chat_id=job.chat_id,
@@ -240,7 +244,14 @@ class JobRunner:
     def _spawn(self, job: JobRecord) -> None:
         task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
         self._tasks[job.id] = task
-        task.add_done_callback(lambda _: self._tasks.pop(job.id, None))
+        self._per_user[job.user_id] += 1
+        task.add_done_callback(lambda _: self._forget(job))
+
+    def _forget(self, job: JobRecord) -> None:
+        self._tasks.pop(job.id, None)
+        self._per_user[job.user_id] -= 1
+        if self._per_user[job.user_id] <= 0:
+            del self._per_user[job.user_id]
 
     async def _run(self, job: JobRecord) -> None:
         # Every log line of this task, the services' included, carries the job id.
@@ -361,6 +372,8 @@ class JobRunner:
         conversation = await self._conversation(job)
         assert job.input_file_id is not None
         image = await self._delivery.download_input(job.input_file_id)
+        # Not an image: refused before the job counts as started (or against any limit).
+        await asyncio.to_thread(inspect_image, image)
         if self._stopping.is_set() or not await self._to(
             job, JobState.SUBMITTING, expect=(JobState.QUEUED,), started=True
         ):

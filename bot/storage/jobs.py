@@ -279,10 +279,13 @@ class Jobs:
         return [_record(row) for row in rows]
 
     async def operator_jobs(self, user_id: int, *, since: float) -> int:
-        """Jobs of this user on the operator's keys since `since`, but for ones never started."""
+        """Jobs of this user on the operator's keys since `since` that reached (or may still
+        reach) a provider: ones refused or cancelled before any call do not count."""
         row = await self._db.fetchone(
             "SELECT COUNT(*) AS n FROM jobs WHERE user_id = ? AND credential_source = 'operator'"
-            " AND created_at >= ? AND NOT (state = 'cancelled' AND started_at IS NULL)",
+            " AND created_at >= ?"
+            " AND (started_at IS NOT NULL OR state IN ('queued', 'submitting', 'polling',"
+            " 'delivering'))",
             (user_id, since),
         )
         return int(row["n"]) if row is not None else 0
