@@ -33,3 +33,13 @@ clean:
 
 locales: $(STAMP_DEV)
 	$(BIN)/python scripts/update_locales.py
+
+STAMP_BENCH := $(VENV)/.installed-bench
+
+$(STAMP_BENCH): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	touch $@ $(STAMP_DEV) $(STAMP_RUN)
+
+.PHONY: bench
+bench: $(STAMP_BENCH)
+	$(BIN)/python -m bench

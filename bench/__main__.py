@@ -1,0 +1,56 @@
+"""`python -m bench`: run the benchmark and write bench/results/ (markdown, JSON, chart)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from bench.report import write
+from bench.run import SMOKE, BenchConfig, run_bench
+
+RESULTS = Path(__file__).resolve().parent / "results"
+BASELINE = RESULTS / "baseline.json"
+"""The first full measurement, before any fix: compared with by default."""
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="the quick run of the test suite")
+    parser.add_argument("--sizes", help="comma-separated N values (default 1,10,100,500,1000)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where results go")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="an earlier results.json to compare with (default: bench/results/baseline.json)",
+    )
+    parser.add_argument("--keep", type=Path, help="keep the bots' data and logs in this folder")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run, write the results, print where they are."""
+    arguments = parse_arguments(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    config = SMOKE if arguments.smoke else BenchConfig()
+    if arguments.sizes:
+        config = replace(config, sizes=tuple(int(n) for n in arguments.sizes.split(",")))
+    if arguments.keep is not None:
+        results = asyncio.run(run_bench(config, workdir=arguments.keep))
+    else:
+        with tempfile.TemporaryDirectory(prefix="iris-bench-") as workdir:
+            results = asyncio.run(run_bench(config, workdir=Path(workdir)))
+    baseline = arguments.baseline or (BASELINE if BASELINE.is_file() else None)
+    for path in write(results, arguments.out, baseline=baseline):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

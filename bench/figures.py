@@ -1,0 +1,117 @@
+"""From what the fakes saw to the figures: overhead percentiles, ratios, costs per job."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bench.driver import Step
+from bench.spans import Span
+
+PROVIDERS = ("gptunnel", "describepicture", "ailuna")
+
+
+@dataclass(frozen=True, slots=True)
+class RunFigures:
+    """Every figure of one scenario at one N."""
+
+    scenario: str
+    n: int
+    steps: int
+    completed: int
+    wall_s: float
+    floor_s: float
+    update_p50_ms: float
+    update_p99_ms: float
+    job_p50_ms: float
+    job_p99_ms: float
+    peak_rss_mb: float
+    rss_per_job_kb: float
+    cpu_ms_per_job: float
+    provider_requests_per_job: float
+    result_polls_per_job: float | None
+    """GPTunnel result calls per generation job; None when the run had none."""
+    writes_per_job: float
+    telegram_calls_per_job: float
+    harness_cpu_share: float
+    """CPU of the fakes' and driver's process over the run's wall time (1.0 = one core busy)."""
+
+    @property
+    def wall_ratio(self) -> float:
+        """Wall time for all jobs over the provider's own time for one."""
+        return self.wall_s / self.floor_s if self.floor_s else math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class Burst:
+    """N messages from N users at once: how long the answers took, less the fakes' time."""
+
+    n: int
+    p50_ms: float
+    p99_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFigures:
+    """One bot answering plain messages: bursts of N at once, then a long queue for its rate."""
+
+    bot: str
+    idle_rss_mb: float
+    bursts: tuple[Burst, ...]
+    updates: int
+    answered: int
+    seconds: float
+    cpu_ms_per_update: float
+    harness_cpu_share: float
+
+    @property
+    def rate(self) -> float:
+        """Updates answered per second from the queue."""
+        return self.answered / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ThroughputFigures:
+    """Iris and the bare bot, fed the same messages."""
+
+    iris: MessageFigures
+    bare: MessageFigures
+
+    @property
+    def ratio(self) -> float:
+        """Iris's rate as a share of the bare bot's."""
+        return self.iris.rate / self.bare.rate if self.bare.rate else 0.0
+
+
+def fake_time(spans: Iterable[Span], start: float, end: float, side: frozenset[str]) -> float:
+    """Seconds within [start, end] when some fake was busy for the user (overlaps counted once)."""
+    pieces = sorted(
+        (max(s.start, start), min(s.end, end))
+        for s in spans
+        if s.name not in side and s.end > start and s.start < end
+    )
+    busy, reach = 0.0, start
+    for low, high in pieces:
+        low = max(low, reach)
+        if high > low:
+            busy += high - low
+            reach = high
+    return busy
+
+
+def overhead_ms(spans: Sequence[Span], step: Step, end: float | None) -> float | None:
+    """The user's wait from `step.sent` to `end`, less the fakes' time: the bot's own share."""
+    if end is None:
+        return None
+    waited = end - step.sent
+    return 1000 * (waited - fake_time(spans, step.sent, end, step.side))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank percentile (q in 0..100); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
