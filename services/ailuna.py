@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -39,7 +38,7 @@ from services.http import (
     RetryPolicy,
     describe_url,
 )
-from services.images import inspect_image
+from services.images import sniff_image
 
 logger = logging.getLogger(__name__)
 
@@ -328,8 +327,8 @@ class AiLunaClient(ImageGenerator[AiLunaCredential]):
             return Pending("processing")
         data = await self.download_image(credential, url=image.url)
         try:
-            # Decoding is CPU-bound: keep it off the event loop.
-            info = await asyncio.to_thread(inspect_image, data)
+            # The header tells the type; delivery decodes (and so verifies) the pixels once.
+            info = sniff_image(data)
         except InvalidImageError as e:
             raise UnexpectedResponseError(
                 f"image {image.id}: {describe_url(image.url)} is not an image", provider=PROVIDER

@@ -43,7 +43,7 @@ from services.http import (
     RequestObserver,
     RetryPolicy,
 )
-from services.images import fit_under, inspect_image
+from services.images import fit_under, sniff_image
 
 logger = logging.getLogger(__name__)
 
@@ -294,7 +294,8 @@ class CodexAeternumClient(
             )
         data = _decode_image(value, response.where)
         try:
-            info = await asyncio.to_thread(inspect_image, data)
+            # The header tells the type; delivery decodes (and so verifies) the pixels once.
+            info = sniff_image(data)
         except InvalidImageError as e:
             raise UnexpectedResponseError(
                 f"{response.where}: the result is not an image", provider=PROVIDER

@@ -107,6 +107,16 @@ def inspect_image(data: bytes) -> ImageInfo:
         return _load(im, len(data), draft_long_side=1)
 
 
+def sniff_image(data: bytes) -> ImageInfo:
+    """The type and size of `data` from its header alone, without decoding the pixels.
+
+    For a result that will be decoded anyway on its way to Telegram, where a corrupted one is
+    refused; it saves a full decode of every generated image.
+    """
+    with _open(data) as im:
+        return _header(im, len(data))
+
+
 def fit_under(data: bytes, max_bytes: int) -> FittedImage:
     """Return a JPEG, PNG or WebP `data` untouched if it fits, else re-encode and downscale it."""
     info = inspect_image(data)
@@ -116,16 +126,23 @@ def fit_under(data: bytes, max_bytes: int) -> FittedImage:
 
 
 def telegram_photo(data: bytes) -> TelegramPhoto:
-    """Return `data` if sendPhoto takes it as is, else a JPEG (or PNG with alpha) that it takes."""
-    info = inspect_image(data)
-    if (
-        info.format in _TELEGRAM_PASSTHROUGH
-        and info.size <= TELEGRAM_PHOTO_MAX_BYTES
-        and info.width + info.height <= TELEGRAM_PHOTO_MAX_SIDES_SUM
-        and max(info.width, info.height) <= TELEGRAM_PHOTO_MAX_RATIO * min(info.width, info.height)
-    ):
-        return TelegramPhoto(data=data, mime_type=info.mime_type, converted=False)
-    frame = _decode_frame(data, max_long_side=_CONVERT_MAX_LONG_SIDE)
+    """Return `data` if sendPhoto takes it as is, else a JPEG (or PNG with alpha) that it takes.
+
+    The image is decoded once: cheaply to verify it when it passes as is, else for conversion.
+    """
+    with _open(data) as im:
+        info = _header(im, len(data))
+        if (
+            info.format in _TELEGRAM_PASSTHROUGH
+            and info.size <= TELEGRAM_PHOTO_MAX_BYTES
+            and info.width + info.height <= TELEGRAM_PHOTO_MAX_SIDES_SUM
+            and max(info.width, info.height)
+            <= TELEGRAM_PHOTO_MAX_RATIO * min(info.width, info.height)
+        ):
+            _decode(im, draft_long_side=1)
+            return TelegramPhoto(data=data, mime_type=info.mime_type, converted=False)
+        _decode(im, draft_long_side=_CONVERT_MAX_LONG_SIDE)
+        frame = _working_frame(im)
     frame = _pad_to_ratio(_cap_long_side(frame, _CONVERT_MAX_LONG_SIDE))
     fitted = _shrink(frame, TELEGRAM_PHOTO_MAX_BYTES, original_size=info.size)
     return TelegramPhoto(data=fitted.data, mime_type=fitted.mime_type, converted=True)
@@ -152,13 +169,22 @@ def _decode_frame(data: bytes, *, max_long_side: int | None) -> Image.Image:
 
 def _load(im: Image.Image, size: int, *, draft_long_side: int | None) -> ImageInfo:
     """Describe `im` from its header, refuse oversized canvases, then decode its first frame."""
+    info = _header(im, size)
+    _decode(im, draft_long_side=draft_long_side)
+    return info
+
+
+def _header(im: Image.Image, size: int) -> ImageInfo:
+    """Describe `im` from its header alone; refuse oversized canvases."""
     try:
         width, height = im.size
         if width <= 0 or height <= 0:
             raise InvalidImageError("the image has no pixels")
         if width * height > MAX_PIXELS:
             raise InvalidImageError(f"the image is too large to process ({width}x{height})")
-        if im.getexif().get(ExifTags.Base.Orientation) in _ROTATED_ORIENTATIONS:
+        # A PNG's EXIF may follow its pixels, and Pillow would decode them all to find it.
+        exif_known = im.format != "PNG" or "exif" in im.info
+        if exif_known and im.getexif().get(ExifTags.Base.Orientation) in _ROTATED_ORIENTATIONS:
             width, height = height, width
         # An MPO is a JPEG with extra views (stereo, depth) appended: shown as its first image.
         image_format = "JPEG" if im.format == "MPO" else str(im.format)
@@ -171,6 +197,14 @@ def _load(im: Image.Image, size: int, *, draft_long_side: int | None) -> ImageIn
             animated=image_format != "JPEG" and bool(getattr(im, "is_animated", False)),
             has_alpha=im.has_transparency_data,
         )
+    except _PILLOW_ERRORS as e:
+        raise InvalidImageError("the image is corrupted or truncated") from e
+    return info
+
+
+def _decode(im: Image.Image, *, draft_long_side: int | None) -> None:
+    """Decode the first frame; a JPEG at a reduced scale when `draft_long_side` allows."""
+    try:
         if draft_long_side is not None:
             # Lets libjpeg decode at 1/2, 1/4 or 1/8 scale (never below the size asked for);
             # a no-op for other formats.
@@ -179,7 +213,6 @@ def _load(im: Image.Image, size: int, *, draft_long_side: int | None) -> ImageIn
         im.load()
     except _PILLOW_ERRORS as e:
         raise InvalidImageError("the image is corrupted or truncated") from e
-    return info
 
 
 def _working_frame(im: Image.Image) -> Image.Image:

@@ -19,6 +19,7 @@ from services.images import (
     TELEGRAM_PHOTO_MAX_SIDES_SUM,
     fit_under,
     inspect_image,
+    sniff_image,
     telegram_photo,
 )
 
@@ -376,3 +377,22 @@ def test_telegram_photo_brings_big_png_under_limit() -> None:
     assert photo.mime_type == "image/jpeg"
     assert len(photo.data) <= TELEGRAM_PHOTO_MAX_BYTES
     assert decode(photo.data).size == (1900, 1800)
+
+
+def test_sniff_reads_the_header_only() -> None:
+    whole = encode(noise((300, 200)), "WEBP")
+    info = sniff_image(whole)
+    assert (info.format, info.width, info.height, info.size) == ("WEBP", 300, 200, len(whole))
+    # A truncated file still has its header: sniffing accepts it, a full look refuses it.
+    truncated = encode(noise((300, 200)), "PNG")[:-5000]
+    assert sniff_image(truncated).format == "PNG"
+    with pytest.raises(InvalidImageError):
+        inspect_image(truncated)
+    with pytest.raises(InvalidImageError):
+        sniff_image(b"%PDF-1.7 not an image")
+
+
+def test_telegram_photo_refuses_a_truncated_image_it_must_convert() -> None:
+    truncated = encode(noise((300, 200)), "WEBP")[:-2000]
+    with pytest.raises(InvalidImageError):
+        telegram_photo(truncated)
