@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Collection
 from typing import Any
 
 from aiogram import Bot
 from aiogram.enums import ChatType
 from aiogram.filters import Filter
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 """File names taken as images even when the sending app declared no image type."""
@@ -119,3 +120,59 @@ class ReplyToBot(Filter):
         return (
             replied is not None and replied.from_user is not None and replied.from_user.id == bot.id
         )
+
+
+# aiogram runs a magic filter (F...) in a worker thread for every update it is asked about; these
+# async filters cost one comparison on the event loop, which matters on routers every update sees.
+
+
+class InPrivateChat(Filter):
+    """A message, or a button press on a message, in a private chat."""
+
+    async def __call__(self, event: Message | CallbackQuery) -> bool:
+        return _chat_type(event) == ChatType.PRIVATE
+
+
+class InGroupChat(Filter):
+    """A message, or a button press on a message, anywhere but a private chat."""
+
+    async def __call__(self, event: Message | CallbackQuery) -> bool:
+        kind = _chat_type(event)
+        return kind is not None and kind != ChatType.PRIVATE
+
+
+class PlainText(Filter):
+    """A text message that is not a command."""
+
+    async def __call__(self, message: Message) -> bool:
+        return message.text is not None and not message.text.startswith("/")
+
+
+class IsReply(Filter):
+    """A message that replies to another."""
+
+    async def __call__(self, message: Message) -> bool:
+        return message.reply_to_message is not None
+
+
+def _chat_type(event: Message | CallbackQuery) -> str | None:
+    message = event if isinstance(event, Message) else event.message
+    return message.chat.type if message is not None else None
+
+
+class FromUsers(Filter):
+    """A message from one of these users."""
+
+    def __init__(self, user_ids: Collection[int]) -> None:
+        self._ids = frozenset(user_ids)
+
+    async def __call__(self, message: Message) -> bool:
+        return message.from_user is not None and message.from_user.id in self._ids
+
+
+class OnBehalfOfAChat(Filter):
+    """A message sent as a chat (anonymous group admins, channel posts), not by a person."""
+
+    async def __call__(self, message: Message) -> bool:
+        sender = message.from_user
+        return message.sender_chat is not None or (sender is not None and sender.is_bot)

@@ -6,12 +6,13 @@ import time
 from collections import Counter
 from collections.abc import Collection
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from bot.filters import FromUsers
 from bot.providers import display_name
 from bot.storage import Storage
 from bot.storage.jobs import JobCount, JobState
@@ -56,6 +57,6 @@ async def stats(message: Message, store: Storage) -> None:
 def create_router(admin_ids: Collection[int]) -> Router:
     """The admin router; its scope filter lets only ADMIN_IDS through."""
     router = Router(name="admin")
-    router.message.filter(F.from_user.id.in_(set(admin_ids)))
+    router.message.filter(FromUsers(admin_ids))
     router.message.register(stats, Command("stats"))
     return router

@@ -3,11 +3,11 @@ sent them, and keys, jobs and limits belong to a person."""
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import caption_question
+from bot.filters import OnBehalfOfAChat, caption_question
 from bot.telegram import delete_quietly
 
 
@@ -44,5 +44,5 @@ def create_router() -> Router:
     router = Router(name="anonymous")
     # An anonymous admin's or a channel's message comes "from" a shared bot account
     # (GroupAnonymousBot, Channel_Bot) or carries sender_chat: nobody's keys or jobs fit it.
-    router.message.register(anonymous, F.sender_chat | F.from_user.is_bot)
+    router.message.register(anonymous, OnBehalfOfAChat())
     return router

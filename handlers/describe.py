@@ -3,7 +3,7 @@ and follow-up questions as replies to the bot's answer."""
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
@@ -14,8 +14,10 @@ from bot.errors import code_text
 from bot.filters import (
     AlbumMemo,
     ImageToDescribe,
+    IsReply,
     OncePerAlbum,
     OtherFileForBot,
+    PlainText,
     ReplyToBot,
     is_image_document,
 )
@@ -208,7 +210,7 @@ def create_router() -> Router:
     # After ImageToDescribe: in a group, album photos not meant for the bot leave no trace.
     router.message.register(describe_image, ImageToDescribe(), OncePerAlbum(AlbumMemo()))
     router.message.register(not_an_image, OtherFileForBot())
-    router.message.register(describe_reply, Command("describe"), F.reply_to_message)
+    router.message.register(describe_reply, Command("describe"), IsReply())
     router.message.register(describe_usage, Command("describe"))
-    router.message.register(follow_up, F.text, ~F.text.startswith("/"), ReplyToBot())
+    router.message.register(follow_up, PlainText(), ReplyToBot())
     return router

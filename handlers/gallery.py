@@ -10,7 +10,6 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -27,6 +26,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import GalleryAction, GalleryButton, GallerySort, GalleryView
 from bot.choices import no_key_reply
 from bot.errors import error_text
+from bot.filters import InGroupChat, InPrivateChat, PlainText
 from bot.formatting import escape, shorten
 from bot.keyboards import (
     gallery_card_keyboard,
@@ -744,11 +744,11 @@ def create_router() -> Router:
     """The gallery router: private chats get the gallery, groups a link to it."""
     router = Router(name="gallery")
     private = Router(name="gallery_private")
-    private.message.filter(F.chat.type == ChatType.PRIVATE)
-    private.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    private.message.filter(InPrivateChat())
+    private.callback_query.filter(InPrivateChat())
     # While renaming, these come first: /cancel, a plain text (the name), anything else.
     private.message.register(cancel_rename, GalleryStates.rename, Command("cancel"))
-    private.message.register(rename_text, GalleryStates.rename, F.text, ~F.text.startswith("/"))
+    private.message.register(rename_text, GalleryStates.rename, PlainText())
     private.message.register(leave_rename, GalleryStates.rename)
     private.message.register(gallery_command, Command("gallery"))
     private.message.register(
@@ -769,7 +769,7 @@ def create_router() -> Router:
     prefixes = (f"{GalleryView.__prefix__}:", f"{GalleryAction.__prefix__}:")
     private.callback_query.register(stale_button, F.data.startswith(prefixes))
     groups = Router(name="gallery_groups")
-    groups.message.filter(F.chat.type != ChatType.PRIVATE)
+    groups.message.filter(InGroupChat())
     groups.message.register(gallery_in_group, Command("gallery"))
     router.include_routers(private, groups)
     return router

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import KeyAction, KeyButton
+from bot.filters import InPrivateChat
 from bot.formatting import escape
 from bot.keyboards import keys_keyboard
 from bot.keychain import KeyChain
@@ -185,8 +185,8 @@ async def add_button(query: CallbackQuery, callback_data: KeyAction) -> None:
 def create_router() -> Router:
     """The keys router with its handlers, scope filters on the router."""
     router = Router(name="keys")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    router.message.filter(InPrivateChat())
+    router.callback_query.filter(InPrivateChat())
     router.message.register(keys_command, Command("keys"))
     router.message.register(setkey, Command("setkey"))
     router.message.register(delkey, Command("delkey"))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
-from aiogram.enums import ChatType
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 
 from bot.choices import KEYS_DEEP_LINK
+from bot.filters import InGroupChat
 from bot.keyboards import deep_link_keyboard
 from bot.telegram import delete_quietly
 
@@ -40,6 +40,6 @@ async def keys_in_group(message: Message, command: CommandObject, bot: Bot) -> N
 def create_router() -> Router:
     """The keys_group router with its handlers, scope filters on the router."""
     router = Router(name="keys_group")
-    router.message.filter(F.chat.type != ChatType.PRIVATE)
+    router.message.filter(InGroupChat())
     router.message.register(keys_in_group, Command("setkey", "keys", "delkey"))
     return router

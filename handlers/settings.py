@@ -17,6 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import LanguageAction, SettingsAction, SettingsButton
 from bot.choices import DESCRIBE_ORDER, GENERATE_ORDER
 from bot.config import LANGUAGES
+from bot.filters import InPrivateChat
 from bot.i18n import pick_language
 from bot.keyboards import (
     language_keyboard,
@@ -319,18 +320,16 @@ async def language_button(
 def create_router() -> Router:
     """The settings router: /settings in private chats (refused in groups), /language anywhere."""
     router = Router(name="settings")
-    private = F.chat.type == ChatType.PRIVATE
-    router.message.register(settings_command, Command("settings"), private)
+    router.message.register(settings_command, Command("settings"), InPrivateChat())
     router.message.register(settings_in_group, Command("settings"))
     router.message.register(language_command, Command("language"))
-    menu_in_private = F.message.chat.type == ChatType.PRIVATE
     for handler, action in (
         (menu_button, SettingsButton.MENU),
         (open_button, SettingsButton.OPEN),
         (pick_button, SettingsButton.PICK),
     ):
         router.callback_query.register(
-            handler, SettingsAction.filter(F.action == action), menu_in_private
+            handler, SettingsAction.filter(F.action == action), InPrivateChat()
         )
     router.callback_query.register(language_button, LanguageAction.filter())
     return router
