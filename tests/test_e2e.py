@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tests.conftest import Serve
 from tests.fakes.gptunnel import API_KEY, GPTunnelFake
+from tests.fakes.server import LoopbackServer
 from tests.fakes.telegram import Chat, FakeBotApi
 from tests.harness import ALICE, TOKEN
 
@@ -35,9 +36,10 @@ async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.s
         log.close()
 
 
-async def test_sigkill_during_a_pending_job_then_restart_delivers_it_once(
-    serve: Serve, tmp_path: Path
-) -> None:
+async def pending_gptunnel_setup(
+    serve: Serve, tmp_path: Path, **extra: str
+) -> tuple[FakeBotApi, GPTunnelFake, LoopbackServer, dict[str, str]]:
+    """The Bot API and a GPTunnel whose jobs stay pending, and the bot's environment for them."""
     api = FakeBotApi(TOKEN)
     gptunnel = GPTunnelFake(final_status="processing")
     telegram = await serve(api.app())
@@ -50,9 +52,17 @@ async def test_sigkill_during_a_pending_job_then_restart_delivers_it_once(
         "GPTUNNEL_URL": provider.url,
         "GPTUNNEL_API_KEY": API_KEY,
         "DATA_DIR": str(tmp_path / "data"),
-        "LOG_LEVEL": "DEBUG",
-        "LOG_FORMAT": "json",
+        **extra,
     }
+    return api, gptunnel, provider, env
+
+
+async def test_sigkill_during_a_pending_job_then_restart_delivers_it_once(
+    serve: Serve, tmp_path: Path
+) -> None:
+    api, gptunnel, provider, env = await pending_gptunnel_setup(
+        serve, tmp_path, LOG_LEVEL="DEBUG", LOG_FORMAT="json"
+    )
     async with bot_process(env, tmp_path) as first:
         api.send_text(ALICE, Chat.private(ALICE), "/imagine a lighthouse in a storm --ar 16:9")
         await api.wait_for("sendMessage", timeout=30)  # the status message
@@ -79,19 +89,7 @@ async def test_sigkill_during_a_pending_job_then_restart_delivers_it_once(
 async def test_sigterm_during_a_pending_job_stops_quickly_and_the_restart_delivers(
     serve: Serve, tmp_path: Path
 ) -> None:
-    api = FakeBotApi(TOKEN)
-    gptunnel = GPTunnelFake(final_status="processing")
-    telegram = await serve(api.app())
-    provider = await serve(gptunnel.app())
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": telegram.url,
-        "GPTUNNEL_URL": provider.url,
-        "GPTUNNEL_API_KEY": API_KEY,
-        "DATA_DIR": str(tmp_path / "data"),
-    }
+    api, gptunnel, provider, env = await pending_gptunnel_setup(serve, tmp_path)
     async with bot_process(env, tmp_path) as first:
         api.send_text(ALICE, Chat.private(ALICE), "/imagine a windmill")
         await api.wait_until(lambda: any(t.polls > 0 for t in gptunnel.tasks.values()), timeout=30)
