@@ -98,10 +98,44 @@ async def edit_text(
     reply_markup: InlineKeyboardMarkup | None = None,
 ) -> bool:
     """Edit a message's text; False when the message is gone, True otherwise."""
-    try:
-        await bot.edit_message_text(
+    return await _tolerant(
+        bot.edit_message_text(
             chat_id=chat_id, message_id=message_id, text=text, reply_markup=reply_markup
         )
+    )
+
+
+async def edit_caption(
+    bot: Bot,
+    *,
+    chat_id: int,
+    message_id: int,
+    caption: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """Edit a photo's caption; False when the message is gone, True otherwise."""
+    return await _tolerant(
+        bot.edit_message_caption(
+            chat_id=chat_id, message_id=message_id, caption=caption, reply_markup=reply_markup
+        )
+    )
+
+
+async def edit_markup(
+    bot: Bot, *, chat_id: int, message_id: int, reply_markup: InlineKeyboardMarkup | None
+) -> bool:
+    """Replace a message's buttons; False when the message is gone, True otherwise."""
+    return await _tolerant(
+        bot.edit_message_reply_markup(
+            chat_id=chat_id, message_id=message_id, reply_markup=reply_markup
+        )
+    )
+
+
+async def _tolerant(edit: Awaitable[object]) -> bool:
+    """Run an edit: "not modified" is success, a vanished message is False, the rest raises."""
+    try:
+        await edit
     except TelegramBadRequest as e:
         if is_not_modified(e):
             return True

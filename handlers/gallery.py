@@ -37,7 +37,7 @@ from bot.keyboards import (
 )
 from bot.keychain import KeyChain
 from bot.states import GalleryStates
-from bot.telegram import delete_quietly, edit_text, is_message_gone, is_not_modified
+from bot.telegram import delete_quietly, edit_caption, edit_markup, edit_text
 from services.ailuna import NAME_MAX, AiLunaCredential, AiLunaImage, ImagePage
 from services.errors import NotFoundError, ServiceError
 from services.images import telegram_photo
@@ -183,29 +183,22 @@ async def _edit_quietly(bot: Bot, *, chat_id: int, message_id: int, text: str) -
 
 
 async def _edit_markup(bot: Bot, message: Message, markup: InlineKeyboardMarkup) -> None:
-    try:
-        await bot.edit_message_reply_markup(
-            chat_id=message.chat.id, message_id=message.message_id, reply_markup=markup
-        )
-    except TelegramBadRequest as e:
-        if not (is_not_modified(e) or is_message_gone(e)):
-            raise
+    await edit_markup(
+        bot, chat_id=message.chat.id, message_id=message.message_id, reply_markup=markup
+    )
 
 
 async def _edit_card(
     bot: Bot, *, chat_id: int, card_id: int, image: AiLunaImage, card: GalleryAction
 ) -> None:
     """Show the image as it now is on its card, in place."""
-    try:
-        await bot.edit_message_caption(
-            chat_id=chat_id,
-            message_id=card_id,
-            caption=_caption(image, starred=card.starred),
-            reply_markup=gallery_card_keyboard(card),
-        )
-    except TelegramBadRequest as e:
-        if not (is_not_modified(e) or is_message_gone(e)):
-            raise
+    await edit_caption(
+        bot,
+        chat_id=chat_id,
+        message_id=card_id,
+        caption=_caption(image, starred=card.starred),
+        reply_markup=gallery_card_keyboard(card),
+    )
 
 
 # --- the list ----------------------------------------------------------------------------------

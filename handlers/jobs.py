@@ -21,6 +21,7 @@ from bot.keychain import KeyChain
 from bot.providers import display_name
 from bot.storage import Storage
 from bot.storage.jobs import JobRecord, JobState, NewJob
+from bot.telegram import edit_markup
 from services.ailuna import AiLunaCredential
 from services.errors import ServiceError
 from services.gptunnel import ASPECT_RATIOS
@@ -130,6 +131,7 @@ async def favorite(
     store: Storage,
     keychain: KeyChain,
     providers: Providers,
+    bot: Bot,
 ) -> None:
     """⭐ under an AiLuna result: add the image to (or take it out of) the user's favorites."""
     job = await _own_job(query, callback_data, store)
@@ -150,7 +152,12 @@ async def favorite(
     except ServiceError as e:
         await query.answer(error_text(e), show_alert=True)
         return
-    await query.message.edit_reply_markup(reply_markup=result_keyboard(job, favorite=wanted))
+    await edit_markup(
+        bot,
+        chat_id=query.message.chat.id,
+        message_id=query.message.message_id,
+        reply_markup=result_keyboard(job, favorite=wanted),
+    )
     await query.answer(_("Added to favorites.") if wanted else _("Removed from favorites."))
 
 
