@@ -1,0 +1,68 @@
+"""Progress while a job runs, and generation with CodexAeternum and AiLuna.
+
+Telegram's faults (flood control, vanished messages, blocks) are in tests/test_faults.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import Serve
+from tests.fakes.ailuna import KEY_ALICE
+from tests.harness import (
+    ALICE,
+    CODEX_EMAIL,
+    CODEX_SECRET,
+    GPTUNNEL_KEY,
+    iris_running,
+    photo_bytes,
+)
+
+
+async def test_status_shows_elapsed_time_and_cancel_while_running(
+    serve: Serve, tmp_path: Path
+) -> None:
+    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+        iris.gptunnel.final_status = "processing"
+        mark = iris.api.mark()
+        await iris.say(ALICE, "/imagine a comet")
+        edit = await iris.api.wait_for("editMessageText", after=mark)
+        assert "Generating with GPTunnel… " in edit.params["text"]
+        assert edit.params["text"].endswith(" s")
+        keyboard = edit.params["reply_markup"]["inline_keyboard"]
+        assert keyboard[0][0]["text"] == "✖️ Cancel"
+        await iris.api.wait_until(lambda: len(iris.api.chat_actions(ALICE.id)) >= 2)
+        iris.gptunnel.final_status = "done"
+        await iris.api.wait_for("sendPhoto", after=mark)
+
+
+async def test_codexaeternum_generation(serve: Serve, tmp_path: Path) -> None:
+    async with iris_running(serve, tmp_path) as iris:
+        iris.codex.image = photo_bytes(fmt="PNG")
+        iris.codex.pending_polls = 2
+        await iris.set_key(ALICE, "codexaeternum", CODEX_EMAIL, CODEX_SECRET)
+        mark = iris.api.mark()
+        await iris.say(ALICE, "/imagine an owl --provider codexaeternum")
+        photo = await iris.api.wait_for("sendPhoto", after=mark)
+        upload = photo.file("photo")
+        assert upload is not None
+        assert upload.data == iris.codex.image  # a PNG Telegram takes as it is
+        assert "CodexAeternum" in photo.params["caption"]
+
+
+async def test_ailuna_generation_sends_resolution_and_name(serve: Serve, tmp_path: Path) -> None:
+    async with iris_running(serve, tmp_path) as iris:
+        iris.ailuna.pending_shows = 2
+        await iris.set_key(ALICE, "ailuna", KEY_ALICE)
+        mark = iris.api.mark()
+        prompt = "a very long prompt about a fox " * 4
+        await iris.say(ALICE, f"/imagine {prompt} --provider ailuna --style anime --res 512x512")
+        photo = await iris.api.wait_for("sendPhoto", after=mark)
+        upload = photo.file("photo")
+        assert upload is not None
+        assert upload.data == iris.ailuna.png
+        [image] = iris.ailuna.images.values()
+        assert image.resolution == "512x512"
+        assert image.style == "anime"
+        assert len(image.name) <= 60
+        assert image.description == " ".join(prompt.split())
