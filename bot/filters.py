@@ -176,3 +176,8 @@ class OnBehalfOfAChat(Filter):
     async def __call__(self, message: Message) -> bool:
         sender = message.from_user
         return message.sender_chat is not None or (sender is not None and sender.is_bot)
+
+
+def may_carry_key(message: Message) -> bool:
+    """A /setkey, as text or as a caption: it must be deleted wherever it was sent."""
+    return (message.text or message.caption or "").lower().startswith("/setkey")

@@ -14,6 +14,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import JobAction, JobButton
+from bot.filters import may_carry_key
 from bot.i18n import pick_language
 from bot.storage.users import Users
 from bot.telegram import delete_quietly
@@ -73,7 +74,7 @@ class AllowlistMiddleware(BaseMiddleware):
         message = update.message
         if message is None or message.bot is None:
             return
-        if (message.text or "").lower().startswith("/setkey"):
+        if may_carry_key(message):
             await delete_quietly(
                 message.bot, chat_id=message.chat.id, message_id=message.message_id
             )

@@ -7,7 +7,7 @@ from aiogram import Bot, Router
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import OnBehalfOfAChat, caption_question
+from bot.filters import OnBehalfOfAChat, caption_question, may_carry_key
 from bot.telegram import delete_quietly
 
 
@@ -30,7 +30,7 @@ async def anonymous(message: Message, bot: Bot) -> None:
 
     A /setkey is deleted all the same: it may carry a key for everyone in the group to see.
     """
-    if (message.text or "").lower().startswith("/setkey"):
+    if may_carry_key(message):
         await delete_quietly(bot, chat_id=message.chat.id, message_id=message.message_id)
     if _meant_for(message, (await bot.me()).username or ""):
         await message.reply(
