@@ -17,6 +17,7 @@ from bot.commands import register_commands
 from bot.config import Settings
 from bot.health import HealthServer
 from bot.i18n import UserLanguageMiddleware, create_i18n
+from bot.imaging import ImageWorkers
 from bot.jobs.limits import Limits
 from bot.jobs.runner import JobRunner
 from bot.jobs.timing import Timing
@@ -26,7 +27,7 @@ from bot.middlewares import AllowlistMiddleware, RateLimitMiddleware, UserRecord
 from bot.providers import build_providers, operator_credentials
 from bot.storage import Storage, open_storage
 from bot.storage.lock import DataDirLock
-from bot.telegram import PatientRequests
+from bot.telegram import PatientRequests, ResponseModels
 from handlers import collect_routers
 from services.http import new_session
 
@@ -52,6 +53,7 @@ def create_bot(settings: Settings, requests: PatientRequests) -> Bot:
         if settings.telegram_api_url
         else AiohttpSession()
     )
+    session.middleware(ResponseModels())
     session.middleware(requests)
     return Bot(
         token=settings.bot_token.get_secret_value(),
@@ -83,6 +85,7 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
     i18n = create_i18n(settings.default_language)
     requests = PatientRequests()
     bot = create_bot(settings, requests)
+    images = ImageWorkers()
     runner = JobRunner(
         bot=bot,
         storage=storage,
@@ -96,6 +99,7 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
             user_max_jobs=settings.user_max_jobs,
             provider_max_concurrency=settings.provider_max_concurrency,
         ),
+        images=images,
         timing=timing,
     )
     dispatcher = Dispatcher(
@@ -105,6 +109,7 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
         providers=providers,
         keychain=keychain,
         runner=runner,
+        images=images,
     )
     if settings.allowed_user_ids:
         # Admins are always let in, so an allowlist can never lock the operator out.
@@ -136,6 +141,7 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
 
     async def on_shutdown() -> None:
         await runner.stop()
+        images.close()
         await health.stop()
         await http.close()
         await storage.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from contextlib import suppress
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from bot.choices import no_key_reply
 from bot.errors import error_text
 from bot.filters import InGroupChat, InPrivateChat, PlainText
 from bot.formatting import escape, shorten
+from bot.imaging import ImageWorkers
 from bot.keyboards import (
     gallery_card_keyboard,
     gallery_delete_keyboard,
@@ -40,7 +40,6 @@ from bot.states import GalleryStates
 from bot.telegram import delete_quietly, edit_caption, edit_markup, edit_text
 from services.ailuna import NAME_MAX, AiLunaCredential, AiLunaImage, ImagePage
 from services.errors import NotFoundError, ServiceError
-from services.images import telegram_photo
 from services.registry import Providers
 
 logger = logging.getLogger(__name__)
@@ -367,12 +366,15 @@ def _caption(image: AiLunaImage, *, starred: bool) -> str:
 
 
 async def _image_file(
-    providers: Providers, credential: AiLunaCredential, image: AiLunaImage, url: str
+    providers: Providers,
+    images: ImageWorkers,
+    credential: AiLunaCredential,
+    image: AiLunaImage,
+    url: str,
 ) -> BufferedInputFile:
     """The image downloaded and made fit for sendPhoto. Raises ServiceError."""
     data = await providers.ailuna.download_image(credential, url=url)
-    # Decoding (and any conversion) is CPU-bound: keep it off the event loop.
-    photo = await asyncio.to_thread(telegram_photo, data)
+    photo = await images.photo(data)
     extension = photo.mime_type.partition("/")[2] or "jpeg"
     return BufferedInputFile(photo.data, filename=f"ailuna-{image.id}.{extension}")
 
@@ -452,6 +454,7 @@ async def open_button(
     bot: Bot,
     keychain: KeyChain,
     providers: Providers,
+    images: ImageWorkers,
     state: FSMContext,
 ) -> None:
     """An image of the list: its card, a photo with the image's buttons."""
@@ -464,7 +467,7 @@ async def open_button(
         if image.url is None:
             await query.answer(_("This image is still being made. Try again in a moment."))
             return
-        photo = await _image_file(providers, credential, image, image.url)
+        photo = await _image_file(providers, images, credential, image, image.url)
     except NotFoundError as e:
         # The list shows an image AiLuna no longer has: show the list as it now is.
         with suppress(ServiceError):

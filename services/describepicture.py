@@ -38,7 +38,7 @@ from services.http import (
     RequestObserver,
     RetryPolicy,
 )
-from services.images import fit_under, inspect_image
+from services.images import fit_under
 
 logger = logging.getLogger(__name__)
 
@@ -316,13 +316,43 @@ class _Prepared:
     resized: bool
 
 
+@dataclass(frozen=True, slots=True)
+class _Sealed:
+    body: bytes
+    """The envelope, serialized."""
+    mime_type: str
+    image_bytes: int
+    resized: bool
+
+
+def _sealed_request(
+    image: bytes, *, prompt: list[dict[str, str]], app_id: str, key: bytes, max_image_bytes: int
+) -> _Sealed:
+    """The request body for `image` and `prompt`, built with no copy outliving the call."""
+    prepared = _prepare_image(image, max_image_bytes)
+    payload = {
+        # Never a Telegram file URL: it carries the bot token. The provider prefers
+        # imageUrl when both are set, so it is always empty.
+        "imageUrl": "",
+        "imageBase64": base64.b64encode(prepared.data).decode("ascii"),
+        "prompt": prompt,
+        "mimeType": prepared.mime_type,
+        "appId": app_id,
+    }
+    return _Sealed(
+        body=json.dumps(encrypt_envelope(payload, key)).encode("ascii"),
+        mime_type=prepared.mime_type,
+        image_bytes=len(prepared.data),
+        resized=prepared.resized,
+    )
+
+
 def _prepare_image(image: bytes, max_bytes: int) -> _Prepared:
     """The image brought under `max_bytes`, with its type detected from the bytes sent."""
     fitted = fit_under(image, max_bytes)
-    info = inspect_image(fitted.data)
     # A format conversion alone (a small GIF) is not worth telling the user about.
     resized = fitted.changed and len(image) > max_bytes
-    return _Prepared(data=fitted.data, mime_type=info.mime_type, resized=resized)
+    return _Prepared(data=fitted.data, mime_type=fitted.mime_type, resized=resized)
 
 
 class DescribePictureClient(ImageDescriber[DescribePictureCredential]):
@@ -366,31 +396,26 @@ class DescribePictureClient(ImageDescriber[DescribePictureCredential]):
     ) -> Description:
         """Answer the conversation's last user turn about `image`; paid, so never re-sent."""
         prompt = _checked_conversation(conversation)
-        prepared = await asyncio.to_thread(_prepare_image, image, self._max_image_bytes)
-        if prepared.resized:
-            logger.info(
-                "%s image brought from %d to %d bytes",
-                PROVIDER,
-                len(image),
-                len(prepared.data),
-            )
-        payload = {
-            # Never a Telegram file URL: it carries the bot token. The provider prefers
-            # imageUrl when both are set, so it is always empty.
-            "imageUrl": "",
-            "imageBase64": base64.b64encode(prepared.data).decode("ascii"),
-            "prompt": prompt,
-            "mimeType": prepared.mime_type,
-            "appId": credential.secret,
-        }
-        envelope = await asyncio.to_thread(encrypt_envelope, payload, self._key)
+        size = len(image)
+        sealed = await asyncio.to_thread(
+            _sealed_request,
+            image,
+            prompt=prompt,
+            app_id=credential.secret,
+            key=self._key,
+            max_image_bytes=self._max_image_bytes,
+        )
+        # The sealed body is the one copy kept while the provider works (and re-sent if allowed).
+        del image
+        if sealed.resized:
+            logger.info("%s image brought from %d to %d bytes", PROVIDER, size, sealed.image_bytes)
         if self._quota is not None:
             await self._quota.acquire(credential.secret)
         logger.info(
             "%s describe: %s image of %d bytes, %d turns",
             PROVIDER,
-            prepared.mime_type,
-            len(prepared.data),
+            sealed.mime_type,
+            sealed.image_bytes,
             len(prompt),
         )
         sent = _SENT_APP_ID.set(credential.secret)
@@ -400,7 +425,7 @@ class DescribePictureClient(ImageDescriber[DescribePictureCredential]):
                 self._http.base_url,  # The function's URL is the endpoint itself.
                 safe=False,
                 accept=(200,),
-                json_body=envelope,
+                json_body=sealed.body,
                 max_bytes=_MAX_ANSWER_BYTES,
             )
             body = response.json_object()
@@ -424,4 +449,4 @@ class DescribePictureClient(ImageDescriber[DescribePictureCredential]):
         credits = body.get("lastCredits")
         if not isinstance(credits, int) or isinstance(credits, bool):
             credits = None
-        return Description(text=answer.strip(), credits=credits, image_resized=prepared.resized)
+        return Description(text=answer.strip(), credits=credits, image_resized=sealed.resized)

@@ -208,6 +208,9 @@ class HttpClient:
     ) -> HttpResponse:
         """Send a request to `path`; retry only what `safe` (idempotent) or unaccepted allows.
 
+        `json_body` is a value to send as JSON, or bytes already serialized (a large body built
+        once, and sent again as is if a retry is allowed).
+
         Statuses in `accept` are returned; any other status becomes a typed ProviderError.
         """
         return await self._request(
@@ -371,7 +374,10 @@ class HttpClient:
         timeout: aiohttp.ClientTimeout,
     ) -> HttpResponse:
         kwargs: dict[str, Any] = {"params": params, "headers": headers, "timeout": timeout}
-        if json_body is not None:
+        if isinstance(json_body, bytes):
+            kwargs["data"] = json_body
+            kwargs["headers"] = {**(headers or {}), "Content-Type": "application/json"}
+        elif json_body is not None:
             kwargs["json"] = json_body
         elif form is not None:
             kwargs["data"] = aiohttp.FormData(dict(form))

@@ -303,9 +303,9 @@ def _flatten(frame: Image.Image) -> Image.Image:
 def _encode_jpeg(frame: Image.Image, quality: int) -> bytes:
     """Encode an L or RGB frame as JPEG, without EXIF."""
     out = io.BytesIO()
-    frame.save(
-        out, "JPEG", quality=quality, optimize=True, icc_profile=frame.info.get("icc_profile")
-    )
+    # No optimize pass: it took 5 of the 7.5 ms a 1024 px encode costs, for 6 % fewer bytes
+    # (the quality ladder meets byte limits anyway).
+    frame.save(out, "JPEG", quality=quality, icc_profile=frame.info.get("icc_profile"))
     return out.getvalue()
 
 

@@ -372,3 +372,23 @@ async def test_observer_hears_every_attempt(serve: Serve, session: aiohttp.Clien
     )  # fmt: skip
     await client.request("GET", "/api", safe=True)
     assert heard == [("demo", "5xx"), ("demo", "timeout"), ("demo", "2xx")]
+
+
+async def test_serialized_json_is_sent_as_is_and_again_on_a_retry(
+    serve: Serve, session: aiohttp.ClientSession
+) -> None:
+    seen: list[tuple[str, bytes]] = []
+    script = Script(502, 200)
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        seen.append((request.content_type, await request.read()))
+        return await script.handle(request)
+
+    app = web.Application()
+    app.router.add_post("/api", handler)
+    server = await serve(app)
+    client = HttpClient(session, provider="demo", base_url=server.url, retry=FAST_RETRY)
+    body = b'{"iv": "AAAA", "encryptedData": "BBBB"}'
+    response = await client.request("POST", "/api", safe=False, json_body=body)
+    assert response.status == 200
+    assert seen == [("application/json", body), ("application/json", body)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import sqlite3
@@ -20,6 +21,7 @@ from bot.storage.db import DB_FILENAME, Database
 from bot.storage.jobs import TERMINAL, UNFINISHED, JobKind, JobRecord, Jobs, JobState, NewJob
 from bot.storage.migrations import MIGRATIONS, SchemaTooNewError, migrate
 from bot.storage.tokens import SqliteSessionTokenStore
+from bot.storage.users import UserRecord, Users
 from services.base import mask
 from services.codexaeternum import SessionTokenStore
 from services.describepicture import HourlyQuota, MemoryQuotaStore, QuotaStore
@@ -215,6 +217,40 @@ async def test_user_language_settings_active_and_count(storage: Storage) -> None
 
     await users.set_setting(3, "ar", "1:1")  # a user never touched is created
     assert await users.count() == 2
+
+
+async def test_a_read_racing_a_write_never_leaves_the_old_record_cached(storage: Storage) -> None:
+    users = storage.users
+    await users.touch(4, telegram_language="en")
+    languages = itertools.cycle(["ru", "es", None])
+    # The read starts 0..7 event-loop steps before the write: every interleaving of the two.
+    for head_start in range(8):
+        users._cache.clear()
+        reading = asyncio.create_task(users.get(4))
+        for _ in range(head_start):
+            await asyncio.sleep(0)
+        await users.set_language(4, next(languages))
+        await reading
+        assert await users.get(4) == await _stored_user(storage, 4)
+
+
+async def test_recent_users_are_read_from_memory(storage: Storage) -> None:
+    users = storage.users
+    await users.touch(5, telegram_language="en")
+    await users.get(5)
+    async with storage.db.transaction() as tx:
+        # Behind the cache's back (nothing in Iris writes users elsewhere): proves no read.
+        await tx.execute("UPDATE users SET telegram_language = 'zh' WHERE id = 5")
+    cached = await users.get(5)
+    assert cached is not None and cached.telegram_language == "en"
+
+
+async def _stored_user(storage: Storage, user_id: int) -> UserRecord:
+    """The user as the table holds it, in UserRecord's shape."""
+    fresh = Users(storage.db)
+    user = await fresh.get(user_id)
+    assert user is not None
+    return user
 
 
 # Credentials

@@ -13,13 +13,13 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, ReplyParameters
 
 from bot.formatting import CAPTION_LIMIT, escape, shorten, split_text
+from bot.imaging import ImageWorkers
 from bot.keyboards import result_keyboard
 from bot.providers import display_name
 from bot.storage.jobs import JobRecord, Jobs, JobState
 from bot.telegram import delete_quietly, edit_text
 from services.base import GeneratedImage
 from services.errors import ImageTooLargeError
-from services.images import telegram_photo
 
 logger = logging.getLogger(__name__)
 
@@ -29,16 +29,22 @@ TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 RESULT_RETENTION = 7 * 24 * 3600
 """Seconds a result file is kept for the 📎 original file button."""
 
+PHOTO_UPLOADS = 32
+"""Results converted and sent at once; the others wait holding no image. Telegram takes about
+30 messages a second from one bot, so more at once would not deliver sooner."""
+
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
 
 
 class Delivery:
     """Reads inputs from Telegram, keeps result files, and sends results and status texts."""
 
-    def __init__(self, *, bot: Bot, jobs: Jobs, results_dir: Path) -> None:
+    def __init__(self, *, bot: Bot, jobs: Jobs, results_dir: Path, images: ImageWorkers) -> None:
         self._bot = bot
         self._jobs = jobs
         self._results_dir = results_dir
+        self._images = images
+        self._uploads = asyncio.Semaphore(PHOTO_UPLOADS)
 
     @staticmethod
     def reply_to(job: JobRecord) -> ReplyParameters | None:
@@ -101,16 +107,16 @@ class Delivery:
         job = await self._jobs.get(job.id) or job  # the stored result path
         path = self.result_file(job)
         assert path is not None
-        data = await asyncio.to_thread(path.read_bytes)
-        photo = await asyncio.to_thread(telegram_photo, data)
-        extension = _EXTENSIONS.get(photo.mime_type, "jpg")
-        message = await self._bot.send_photo(
-            chat_id=job.chat_id,
-            photo=BufferedInputFile(photo.data, filename=f"iris-{job.id}.{extension}"),
-            caption=self.caption(job),
-            reply_markup=result_keyboard(job),
-            reply_parameters=self.reply_to(job),
-        )
+        async with self._uploads:
+            photo = await self._images.photo_from_file(path)
+            extension = _EXTENSIONS.get(photo.mime_type, "jpg")
+            message = await self._bot.send_photo(
+                chat_id=job.chat_id,
+                photo=BufferedInputFile(photo.data, filename=f"iris-{job.id}.{extension}"),
+                caption=self.caption(job),
+                reply_markup=result_keyboard(job),
+                reply_parameters=self.reply_to(job),
+            )
         await self._jobs.add_message(job.id, chat_id=job.chat_id, message_id=message.message_id)
         await self._finish(job, result_message_id=message.message_id)
 

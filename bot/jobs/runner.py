@@ -29,6 +29,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.choices import KEYS_DEEP_LINK
 from bot.errors import code_text, error_code, error_text
+from bot.imaging import ImageWorkers
 from bot.jobs.delivery import Delivery
 from bot.jobs.limits import Limits
 from bot.jobs.timing import Timing
@@ -48,7 +49,6 @@ from services.errors import (
     UnavailableError,
     UnexpectedResponseError,
 )
-from services.images import inspect_image
 from services.registry import Providers
 
 logger = logging.getLogger(__name__)
@@ -82,6 +82,7 @@ class JobRunner:
         job_timeout: float,
         daily_limit: int,
         limits: Limits,
+        images: ImageWorkers,
         timing: Timing | None = None,
     ) -> None:
         self._bot = bot
@@ -95,7 +96,10 @@ class JobRunner:
         self._daily_limit = daily_limit
         self._limits = limits
         self._timing = timing or Timing()
-        self._delivery = Delivery(bot=bot, jobs=storage.jobs, results_dir=results_dir)
+        self._images = images
+        self._delivery = Delivery(
+            bot=bot, jobs=storage.jobs, results_dir=results_dir, images=images
+        )
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._per_user: Counter[int] = Counter()
         """Jobs of each user with a task here, running or waiting for a slot."""
@@ -371,9 +375,11 @@ class JobRunner:
         resolved = await self._credential(job)
         conversation = await self._conversation(job)
         assert job.input_file_id is not None
-        image = await self._delivery.download_input(job.input_file_id)
+        # Handed to the provider's client, not kept here: the client holds the photo only until
+        # its request body is built (a thousand describe jobs in flight, a thousand photos).
+        photo = [await self._delivery.download_input(job.input_file_id)]
         # Not an image: refused before the job counts as started (or against any limit).
-        await asyncio.to_thread(inspect_image, image)
+        await self._images.inspect(photo[0])
         if self._stopping.is_set() or not await self._to(
             job, JobState.SUBMITTING, expect=(JobState.QUEUED,), started=True
         ):
@@ -381,7 +387,7 @@ class JobRunner:
         async with self._paid_call(job):
             async with self._limits.provider(job.provider, resolved.credential):
                 description = await describer.describe(
-                    resolved.credential, image=image, conversation=conversation
+                    resolved.credential, image=photo.pop(), conversation=conversation
                 )
             await self._record_credits(job, resolved, description.credits)
             if not await self._to(

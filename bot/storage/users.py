@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,6 +13,8 @@ import aiosqlite
 from bot.storage.db import Database
 
 _SELECT = "SELECT id, language, telegram_language, settings, active FROM users"
+CACHED_USERS = 10_000
+"""Records kept in memory: every update reads its sender's, so recent senders skip SQLite."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +29,15 @@ class UserRecord:
 
 
 class Users:
-    """The users table."""
+    """The users table, with the most recent senders' records cached (this process is its only
+    writer: the DATA_DIR lock sees to that). Records are shared: never mutate one."""
 
     def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
         self._db = db
         self._clock = clock
+        # Coherent because the Database runs one statement at a time: a read that began
+        # before a write has returned (and been cached) before the write's _forget.
+        self._cache: OrderedDict[int, UserRecord] = OrderedDict()
 
     async def touch(self, user_id: int, *, telegram_language: str | None) -> UserRecord:
         """The user, created if new; writes only when something changed (every update calls it).
@@ -53,6 +60,7 @@ class Users:
             " active = 1, updated_at = excluded.updated_at",
             (user_id, telegram_language, now, now),
         )
+        self._forget(user_id)
         stored = await self.get(user_id)
         if stored is None:
             raise RuntimeError("the user row vanished right after it was written")
@@ -60,8 +68,21 @@ class Users:
 
     async def get(self, user_id: int) -> UserRecord | None:
         """The user, or None if never seen."""
+        cached = self._cache.get(user_id)
+        if cached is not None:
+            self._cache.move_to_end(user_id)
+            return cached
         row = await self._db.fetchone(_SELECT + " WHERE id = ?", (user_id,))
-        return None if row is None else _record(row)
+        if row is None:
+            return None
+        user = self._cache[user_id] = _record(row)
+        if len(self._cache) > CACHED_USERS:
+            self._cache.popitem(last=False)
+        return user
+
+    def _forget(self, user_id: int) -> None:
+        """Called after each write to a user's row."""
+        self._cache.pop(user_id, None)
 
     async def set_language(self, user_id: int, language: str | None) -> None:
         """Store the user's explicit language choice; None goes back to Telegram's."""
@@ -72,6 +93,7 @@ class Users:
             " language = excluded.language, updated_at = excluded.updated_at",
             (user_id, language, now, now),
         )
+        self._forget(user_id)
 
     async def set_setting(self, user_id: int, name: str, value: str | None) -> None:
         """Set one setting; None removes it (the default applies again)."""
@@ -89,6 +111,7 @@ class Users:
                 " settings = excluded.settings, updated_at = excluded.updated_at",
                 (user_id, json.dumps(settings, sort_keys=True), now, now),
             )
+        self._forget(user_id)
 
     async def set_active(self, user_id: int, active: bool) -> None:
         """Mark whether the bot can reach the user (False once they block it)."""
@@ -96,6 +119,7 @@ class Users:
             "UPDATE users SET active = ?, updated_at = ? WHERE id = ? AND active != ?",
             (int(active), self._clock(), user_id, int(active)),
         )
+        self._forget(user_id)
 
     async def count(self) -> int:
         """How many users the bot has seen."""
