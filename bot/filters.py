@@ -148,6 +148,16 @@ class PlainText(Filter):
         return message.text is not None and not message.text.startswith("/")
 
 
+class DataStartsWith(Filter):
+    """A button whose data starts with one of these prefixes."""
+
+    def __init__(self, prefixes: tuple[str, ...]) -> None:
+        self._prefixes = prefixes
+
+    async def __call__(self, query: CallbackQuery) -> bool:
+        return query.data is not None and query.data.startswith(self._prefixes)
+
+
 class IsReply(Filter):
     """A message that replies to another."""
 

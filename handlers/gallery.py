@@ -10,7 +10,7 @@ from typing import Any
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     BufferedInputFile,
@@ -25,7 +25,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import GalleryAction, GalleryButton, GallerySort, GalleryView
 from bot.choices import no_key_reply
 from bot.errors import error_text
-from bot.filters import InGroupChat, InPrivateChat, PlainText
+from bot.filters import DataStartsWith, InGroupChat, InPrivateChat, PlainText
 from bot.formatting import escape, shorten
 from bot.imaging import ImageWorkers
 from bot.keyboards import (
@@ -739,13 +739,15 @@ async def rename_text(
 def create_router() -> Router:
     """The gallery router: private chats get the gallery, groups a link to it."""
     router = Router(name="gallery")
+    # While renaming, these come first: /cancel, a plain text (the name), anything else.
+    renaming = Router(name="gallery_rename")
+    renaming.message.filter(InPrivateChat(), StateFilter(GalleryStates.rename))
+    renaming.message.register(cancel_rename, Command("cancel"))
+    renaming.message.register(rename_text, PlainText())
+    renaming.message.register(leave_rename)
     private = Router(name="gallery_private")
     private.message.filter(InPrivateChat())
     private.callback_query.filter(InPrivateChat())
-    # While renaming, these come first: /cancel, a plain text (the name), anything else.
-    private.message.register(cancel_rename, GalleryStates.rename, Command("cancel"))
-    private.message.register(rename_text, GalleryStates.rename, PlainText())
-    private.message.register(leave_rename, GalleryStates.rename)
     private.message.register(gallery_command, Command("gallery"))
     private.message.register(
         gallery_start, CommandStart(deep_link=True, magic=F.args == GALLERY_DEEP_LINK)
@@ -763,9 +765,9 @@ def create_router() -> Router:
     ):
         private.callback_query.register(handler, GalleryAction.filter(F.action == action))
     prefixes = (f"{GalleryView.__prefix__}:", f"{GalleryAction.__prefix__}:")
-    private.callback_query.register(stale_button, F.data.startswith(prefixes))
+    private.callback_query.register(stale_button, DataStartsWith(prefixes))
     groups = Router(name="gallery_groups")
     groups.message.filter(InGroupChat())
     groups.message.register(gallery_in_group, Command("gallery"))
-    router.include_routers(private, groups)
+    router.include_routers(renaming, private, groups)
     return router

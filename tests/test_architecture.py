@@ -1,11 +1,17 @@
-"""Layering rules: services know nothing of aiogram."""
+"""Layering rules: services know nothing of aiogram; nothing on the update path runs in a thread."""
 
 from __future__ import annotations
 
 import ast
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+from aiogram import Router
+from aiogram.dispatcher.event.handler import CallableObject
+
+from handlers import collect_routers
 
 SERVICES = Path(__file__).resolve().parent.parent / "services"
 
@@ -31,3 +37,27 @@ def test_importing_every_service_loads_no_aiogram() -> None:
         cwd=SERVICES.parent,
     )  # fmt: skip
     assert result.stdout.strip() == "False"
+
+
+def _filters_and_handlers(router: Router) -> Iterator[tuple[str, CallableObject]]:
+    for event, observer in router.observers.items():
+        for event_filter in observer._handler.filters or ():
+            yield f"{router.name}.{event} router filter", event_filter
+        for handler in observer.handlers:
+            yield f"{router.name}.{event} {handler.callback!r}", handler
+            for event_filter in handler.filters or ():
+                yield f"{router.name}.{event} filter of {handler.callback!r}", event_filter
+    for sub_router in router.sub_routers:
+        yield from _filters_and_handlers(sub_router)
+
+
+def test_no_filter_or_handler_runs_in_a_thread() -> None:
+    # aiogram runs a plain function, an F magic filter or a State in a worker thread for
+    # every update that reaches it: a thread hop each, measured as the bot's largest cost.
+    blocking = [
+        where
+        for router in collect_routers(admin_ids=[1])
+        for where, callable_object in _filters_and_handlers(router)
+        if not callable_object.awaitable
+    ]
+    assert blocking == []
