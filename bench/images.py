@@ -26,6 +26,13 @@ def result_image() -> bytes:
     return out.getvalue()
 
 
+def result_jpeg() -> bytes:
+    """The same picture as a JPEG, which Telegram takes as a photo as it is (no conversion)."""
+    out = io.BytesIO()
+    _picture(1024, 1024, seed=7).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
 def user_photo() -> bytes:
     """A 1280x960 JPEG (about 320 KB): the largest size Telegram keeps of a phone photo."""
     out = io.BytesIO()

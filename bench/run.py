@@ -8,6 +8,8 @@ import itertools
 import logging
 import os
 import resource
+import sys
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -34,13 +36,14 @@ from bench.figures import (
     overhead_ms,
     percentile,
 )
-from bench.images import result_image, user_photo
+from bench.images import result_image, result_jpeg, user_photo
 from bench.processes import BotProcess, ProcessStats, bot_process
 from bench.spans import Spans
 from bot.storage import open_storage
 from services.ailuna import AiLunaCredential
 from services.base import Credential
 from services.describepicture import DescribePictureCredential
+from services.images import telegram_photo
 from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
 from tests.fakes.gptunnel import API_KEY as GPTUNNEL_KEY
 from tests.fakes.telegram import User
@@ -54,6 +57,7 @@ GALLERY_IMAGES = 12
 NOWHERE = "http://127.0.0.1:9"
 """CodexAeternum has no credential in the benchmark, so the bot never calls it."""
 LONG_JOB = "long-job"
+SPREAD_SCENARIOS = ("imagine-spread", "imagine-jpeg-spread", "describe-spread")
 MESSAGE = "/help"
 IRIS_HELP_MARKER = "I'm Iris"
 
@@ -71,6 +75,10 @@ class BenchConfig:
     """AiLuna's latency per request (gallery browsing)."""
     long_job_seconds: float = 20.0
     long_job_users: int = 10
+    spread_users: int = 100
+    spread_seconds: float = 10.0
+    """The spread scenarios: this many users, their arrivals evenly spread over these seconds
+    (the bot never saturated), for the overhead of one job rather than of a queue."""
     throughput_users: int = 200
     throughput_per_user: int = 10
     queue_repeats: int = 3
@@ -87,6 +95,8 @@ SMOKE = BenchConfig(
     ailuna_seconds=0.05,
     long_job_seconds=2.0,
     long_job_users=2,
+    spread_users=5,
+    spread_seconds=0.5,
     throughput_users=5,
     throughput_per_user=4,
     queue_repeats=1,
@@ -104,6 +114,10 @@ class Plan:
     users: tuple[tuple[int, str], ...]
     floor: float
     job_seconds: float
+    spread: float = 0.0
+    """Seconds over which the users' first messages are spread (0: all at the same moment)."""
+    result: str = "webp"
+    """The image GPTunnel hands back: "webp" (as it does; converted for Telegram) or "jpeg"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +131,10 @@ class BenchResults:
     photo_kb: float
     load: tuple[float, float]
     """The machine's 1-minute load average before and after (other work skews the figures)."""
+    conversion_ms: float
+    """CPU to make the WebP result fit for sendPhoto once (best of 5, in the harness)."""
+    aiogram_import_mb: float
+    """Peak RSS of a Python process that only imports aiogram."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +181,22 @@ def plans(config: BenchConfig) -> list[Plan]:
         for scenario in ("imagine", "describe", "mix")
         for n in config.sizes
     ]
+    for scenario, flow, result in (
+        ("imagine-spread", "imagine", "webp"),
+        ("imagine-jpeg-spread", "imagine", "jpeg"),
+        ("describe-spread", "describe", "webp"),
+    ):
+        users = tuple((next(ids), flow) for _ in range(config.spread_users))
+        out.append(
+            Plan(
+                scenario,
+                users,
+                floors[flow],
+                config.imagine_seconds,
+                spread=config.spread_seconds,
+                result=result,
+            )
+        )
     long_users = tuple((next(ids), "imagine") for _ in range(config.long_job_users))
     out.append(Plan(LONG_JOB, long_users, config.long_job_seconds, config.long_job_seconds))
     return out
@@ -186,6 +220,8 @@ async def run_bench(config: BenchConfig, *, workdir: Path) -> BenchResults:
         result_kb=len(result) / 1024,
         photo_kb=len(photo) / 1024,
         load=(load_before, os.getloadavg()[0]),
+        conversion_ms=_conversion_ms(result),
+        aiogram_import_mb=await _aiogram_import_mb(),
     )
 
 
@@ -196,6 +232,7 @@ class _Bench:
         self._config = config
         self._workdir = workdir
         self._photo = photo
+        self._results = {"webp": result, "jpeg": result_jpeg()}
         self._spans = Spans()
         self._gptunnel = TimedGPTunnel(image=result, spans=self._spans)
         self._describepicture = SlowDescribePicture()
@@ -243,6 +280,7 @@ class _Bench:
         logger.info("%s with N=%d", plan.scenario, len(plan.users))
         bot, driver = iris.bot, iris.driver
         self._gptunnel.seconds = plan.job_seconds
+        self._gptunnel.fake.image = self._results[plan.result]
         flows: dict[str, Callable[[User], Awaitable[list[Step]]]] = {
             "imagine": driver.imagine,
             "describe": driver.describe,
@@ -251,7 +289,13 @@ class _Bench:
         before = await bot.reset_peak()
         requests_before = Counter(self._spans.requests)
         harness_before = _own_cpu()
-        done = await asyncio.gather(*(flows[flow](bench_user(uid)) for uid, flow in plan.users))
+        gap = plan.spread / len(plan.users)
+        done = await asyncio.gather(
+            *(
+                _after(i * gap, flows[flow](bench_user(uid)))
+                for i, (uid, flow) in enumerate(plan.users)
+            )
+        )
         after = await bot.stats()
         harness = _own_cpu() - harness_before
         requests = Counter(self._spans.requests)
@@ -433,9 +477,34 @@ class _Bench:
                     yield uid, AiLunaCredential(key)
 
 
+async def _after(delay: float, flow: Awaitable[list[Step]]) -> list[Step]:
+    """Play `flow` once `delay` seconds have passed (spread arrivals)."""
+    if delay > 0:
+        await asyncio.sleep(delay)
+    return await flow
+
+
 async def _started(*contenders: _Contender) -> None:
     """Wait until every bot polls (they start side by side)."""
     await asyncio.gather(*(c.bot.wait_ready(c.polling) for c in contenders))
+
+
+def _conversion_ms(image: bytes) -> float:
+    times = []
+    for _ in range(5):
+        start = time.process_time()
+        telegram_photo(image)
+        times.append(time.process_time() - start)
+    return 1000 * min(times)
+
+
+async def _aiogram_import_mb() -> float:
+    code = "import resource, aiogram; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    return int(out) / 1024
 
 
 def _base_env() -> dict[str, str]:

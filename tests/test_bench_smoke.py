@@ -21,13 +21,16 @@ async def test_the_smoke_run_completes_and_reports_every_figure(tmp_path: Path) 
         ("imagine", 5),
         ("describe", 5),
         ("mix", 5),
+        ("imagine-spread", SMOKE.spread_users),
+        ("imagine-jpeg-spread", SMOKE.spread_users),
+        ("describe-spread", SMOKE.spread_users),
         (LONG_JOB, SMOKE.long_job_users),
     ]
     for run in results.runs:
         assert run.completed == run.steps, run
         for field in dataclasses.fields(run):
             value = getattr(run, field.name)
-            if field.name == "result_polls_per_job" and run.scenario == "describe":
+            if field.name == "result_polls_per_job" and run.scenario.startswith("describe"):
                 assert value is None  # no generation job in that run
             else:
                 assert isinstance(value, int | float | str) and value == value, (field.name, run)
@@ -55,7 +58,10 @@ async def test_the_smoke_run_completes_and_reports_every_figure(tmp_path: Path) 
         assert verdict.target in page
     assert page.count("| imagine | 5 |") == 1
     stored = json.loads((tmp_path / "results" / "results.json").read_text())
-    assert len(stored["runs"]) == 4
+    assert len(stored["runs"]) == 7
+    assert results.conversion_ms > 0
+    assert results.aiogram_import_mb > 20
+    assert "What stands in the way of the targets as written" in page
     assert not any(
         isinstance(v, float) and math.isnan(v) for run in stored["runs"] for v in run.values()
     )

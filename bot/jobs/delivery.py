@@ -6,6 +6,7 @@ import asyncio
 import io
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiogram import Bot
@@ -34,6 +35,15 @@ PHOTO_UPLOADS = 32
 30 messages a second from one bot, so more at once would not deliver sooner."""
 
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    """A result kept on disk, as the job's row records it."""
+
+    file_name: str
+    mime_type: str
+    remote_id: str | None
 
 
 class Delivery:
@@ -72,20 +82,24 @@ class Delivery:
         await self._bot.download_file(file.file_path, destination=buffer)
         return buffer.getvalue()
 
-    async def store_result(self, job: JobRecord, image: GeneratedImage) -> bool:
-        """Keep the untouched result on disk and mark the job as delivering; False if cancelled."""
+    async def write_result(self, job: JobRecord, image: GeneratedImage) -> StoredResult:
+        """Keep the untouched result on disk, where the bytes stay from now on."""
         extension = _EXTENSIONS.get(image.mime_type, "bin")
         path = self._results_dir / f"{job.id}.{extension}"
         await asyncio.to_thread(_write_file, path, image.data)
+        return StoredResult(path.name, image.mime_type, image.remote_id)
+
+    async def mark_delivering(self, job: JobRecord, result: StoredResult) -> bool:
+        """Record the kept result and move the job on to delivery; False if it was cancelled."""
         # Also from delivering: a restart found the job's kept file gone, so it was fetched again.
         return await self._jobs.transition(
             job.id,
             to=JobState.DELIVERING,
             expect=(JobState.POLLING, JobState.DELIVERING),
             now=time.time(),
-            result_path=path.name,
-            result_mime=image.mime_type,
-            remote_id=image.remote_id,
+            result_path=result.file_name,
+            result_mime=result.mime_type,
+            remote_id=result.remote_id,
         )
 
     async def prune_results(self, *, now: float, max_age: float = RESULT_RETENTION) -> int:

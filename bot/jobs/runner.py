@@ -337,8 +337,12 @@ class JobRunner:
                 return None  # the task id is stored: the next start polls on
             job = replace(job, task_id=submission.task_id, state=JobState.POLLING)
         image = await self._poll(job, generator, resolved)
-        await self._record_credits(job, resolved, image.credits)
-        if not await self._delivery.store_result(job, image):
+        credits = image.credits
+        stored = await self._delivery.write_result(job, image)
+        # The file holds the bytes now: results waiting for the database must not hold them too.
+        del image
+        await self._record_credits(job, resolved, credits)
+        if not await self._delivery.mark_delivering(job, stored):
             return None
         return partial(self._delivery.deliver_image, job)
 
