@@ -499,7 +499,11 @@ def _conversion_ms(image: bytes) -> float:
 
 
 async def _aiogram_import_mb() -> float:
-    code = "import resource, aiogram; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    # VmHWM, not ru_maxrss: a child's ru_maxrss starts from its forking parent's.
+    code = (
+        "import aiogram, re, pathlib; "
+        "print(re.search(r'VmHWM:\\s+(\\d+)', pathlib.Path('/proc/self/status').read_text())[1])"
+    )
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", code, stdout=asyncio.subprocess.PIPE
     )

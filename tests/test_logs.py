@@ -50,3 +50,15 @@ def test_origin_names_the_place_not_the_message() -> None:
         where = origin(e)
     assert where.startswith("ValueError at tests/test_logs.py:")
     assert SECRET not in where
+
+
+@pytest.mark.parametrize(("level", "per_update_lines"), [("INFO", False), ("DEBUG", True)])
+def test_aiogram_logs_each_update_only_at_debug(
+    capsys: pytest.CaptureFixture[str], level: str, per_update_lines: bool
+) -> None:
+    setup_logging(level)
+    logging.getLogger("aiogram.event").info("Update id=1 is handled. Duration 3 ms by bot id=42")
+    logging.getLogger("aiogram.event").warning("a warning of aiogram's")
+    err = capsys.readouterr().err
+    assert ("Update id=1 is handled" in err) is per_update_lines
+    assert "a warning of aiogram's" in err

@@ -20,6 +20,7 @@ from bot.storage import Storage, open_storage
 from bot.storage.db import DB_FILENAME, Database
 from bot.storage.jobs import TERMINAL, UNFINISHED, JobKind, JobRecord, Jobs, JobState, NewJob
 from bot.storage.migrations import MIGRATIONS, SchemaTooNewError, migrate
+from bot.storage.recent import Recent
 from bot.storage.tokens import SqliteSessionTokenStore
 from bot.storage.users import UserRecord, Users
 from services.base import mask
@@ -243,6 +244,31 @@ async def test_recent_users_are_read_from_memory(storage: Storage) -> None:
         await tx.execute("UPDATE users SET telegram_language = 'zh' WHERE id = 5")
     cached = await users.get(5)
     assert cached is not None and cached.telegram_language == "en"
+
+
+async def test_masked_credentials_follow_every_write(storage: Storage) -> None:
+    credentials = storage.credentials
+    assert await credentials.masked(6) == {}
+    await credentials.put(6, "gptunnel", ["k" * 20], masked="kkkk…kkkk")
+    assert await credentials.masked(6) == {"gptunnel": "kkkk…kkkk"}
+    await credentials.put(6, "gptunnel", ["z" * 20], masked="zzzz…zzzz")
+    await credentials.put(6, "ailuna", ["a" * 20], masked="aaaa…aaaa")
+    shown = await credentials.masked(6)
+    assert shown == {"ailuna": "aaaa…aaaa", "gptunnel": "zzzz…zzzz"}
+    shown.clear()  # a caller's copy: the kept one is untouched
+    assert await credentials.delete(6, "gptunnel")
+    assert await credentials.masked(6) == {"ailuna": "aaaa…aaaa"}
+
+
+def test_recent_keeps_the_most_recently_used_entries() -> None:
+    recent: Recent[int, str] = Recent(2)
+    recent.put(1, "one")
+    recent.put(2, "two")
+    assert recent.get(1) == "one"  # now 2 is the least recently used
+    recent.put(3, "three")
+    assert (recent.get(1), recent.get(2), recent.get(3)) == ("one", None, "three")
+    recent.forget(1)
+    assert recent.get(1) is None
 
 
 async def _stored_user(storage: Storage, user_id: int) -> UserRecord:

@@ -9,8 +9,12 @@ from collections.abc import Callable, Sequence
 
 from bot.crypto import DecryptionError, SecretBox
 from bot.storage.db import Database
+from bot.storage.recent import Recent
 
 logger = logging.getLogger(__name__)
+
+CACHED_USERS = 10_000
+"""Users whose list of masked credentials is kept in memory (/help and /start read it)."""
 
 
 class Credentials:
@@ -22,6 +26,8 @@ class Credentials:
         self._db = db
         self._box = box
         self._clock = clock
+        # Only the masked forms: the secrets themselves are decrypted from the table when used.
+        self._masked: Recent[int, dict[str, str]] = Recent(CACHED_USERS)
 
     async def put(self, user_id: int, provider: str, parts: Sequence[str], *, masked: str) -> None:
         """Store (or replace) the user's credential for `provider`; `masked` is shown in /keys."""
@@ -34,6 +40,7 @@ class Credentials:
             " created_at = excluded.created_at",
             (user_id, provider, secret, masked, self._clock()),
         )
+        self._masked.forget(user_id)
 
     async def get(self, user_id: int, provider: str) -> tuple[str, ...] | None:
         """The stored parts, or None if there are none or they no longer decrypt.
@@ -59,17 +66,21 @@ class Credentials:
 
     async def masked(self, user_id: int) -> dict[str, str]:
         """Provider → masked form of each credential the user stored."""
+        cached = self._masked.get(user_id)
+        if cached is not None:
+            return dict(cached)
         rows = await self._db.fetchall(
             "SELECT provider, masked FROM credentials WHERE user_id = ? ORDER BY provider",
             (user_id,),
         )
-        return {row["provider"]: row["masked"] for row in rows}
+        return dict(self._masked.put(user_id, {row["provider"]: row["masked"] for row in rows}))
 
     async def delete(self, user_id: int, provider: str) -> bool:
         """Forget the user's credential for `provider`; False if there was none."""
         deleted = await self._db.execute(
             "DELETE FROM credentials WHERE user_id = ? AND provider = ?", (user_id, provider)
         )
+        self._masked.forget(user_id)
         return deleted > 0
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiosqlite
 
 from bot.storage.db import Database
+from bot.storage.recent import Recent
 
 _SELECT = "SELECT id, language, telegram_language, settings, active FROM users"
 CACHED_USERS = 10_000
@@ -37,7 +37,7 @@ class Users:
         self._clock = clock
         # Coherent because the Database runs one statement at a time: a read that began
         # before a write has returned (and been cached) before the write's _forget.
-        self._cache: OrderedDict[int, UserRecord] = OrderedDict()
+        self._cache: Recent[int, UserRecord] = Recent(CACHED_USERS)
 
     async def touch(self, user_id: int, *, telegram_language: str | None) -> UserRecord:
         """The user, created if new; writes only when something changed (every update calls it).
@@ -70,19 +70,13 @@ class Users:
         """The user, or None if never seen."""
         cached = self._cache.get(user_id)
         if cached is not None:
-            self._cache.move_to_end(user_id)
             return cached
         row = await self._db.fetchone(_SELECT + " WHERE id = ?", (user_id,))
-        if row is None:
-            return None
-        user = self._cache[user_id] = _record(row)
-        if len(self._cache) > CACHED_USERS:
-            self._cache.popitem(last=False)
-        return user
+        return None if row is None else self._cache.put(user_id, _record(row))
 
     def _forget(self, user_id: int) -> None:
         """Called after each write to a user's row."""
-        self._cache.pop(user_id, None)
+        self._cache.forget(user_id)
 
     async def set_language(self, user_id: int, language: str | None) -> None:
         """Store the user's explicit language choice; None goes back to Telegram's."""
