@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from bot.crypto import DecryptionError, SecretBox
 from bot.storage.db import Database
@@ -66,14 +67,15 @@ class Credentials:
 
     async def masked(self, user_id: int) -> dict[str, str]:
         """Provider → masked form of each credential the user stored."""
-        cached = self._masked.get(user_id)
-        if cached is not None:
-            return dict(cached)
+        masked = await self._masked.load(user_id, partial(self._read_masked, user_id))
+        return dict(masked or {})
+
+    async def _read_masked(self, user_id: int) -> dict[str, str]:
         rows = await self._db.fetchall(
             "SELECT provider, masked FROM credentials WHERE user_id = ? ORDER BY provider",
             (user_id,),
         )
-        return dict(self._masked.put(user_id, {row["provider"]: row["masked"] for row in rows}))
+        return {row["provider"]: row["masked"] for row in rows}
 
     async def delete(self, user_id: int, provider: str) -> bool:
         """Forget the user's credential for `provider`; False if there was none."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -19,26 +21,49 @@ class Recent(Generic[K, V]):
     def __init__(self, size: int) -> None:
         self._size = size
         self._entries: OrderedDict[K, V] = OrderedDict()
+        self._loading: dict[K, asyncio.Event] = {}
+        self._forgotten = 0
+        """Counts forget() calls: a read that saw one meanwhile may hold the old row."""
 
-    def get(self, key: K) -> V | None:
-        """The entry, or None if it is not kept."""
+    async def load(self, key: K, read: Callable[[], Awaitable[V | None]]) -> V | None:
+        """The entry, read with `read` if it is not kept (None: there is no such row).
+
+        Concurrent loads of one key share a single read: a burst of updates from one user
+        (an album, a queue after downtime) costs one query, not one each.
+        """
         value = self._entries.get(key)
         if value is not None:
             self._entries.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> V:
-        """Keep `value` under `key`; returns it."""
-        self._entries[key] = value
-        self._entries.move_to_end(key)
-        if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
-        return value
+            return value
+        loading = self._loading.get(key)
+        if loading is not None:
+            await loading.wait()
+            value = self._entries.get(key)
+            # Not kept after all (no row, a write meanwhile, or the read failed): read anew.
+            return value if value is not None else await read()
+        loading = self._loading[key] = asyncio.Event()
+        forgotten = self._forgotten
+        try:
+            value = await read()
+            if value is not None and forgotten == self._forgotten:
+                self._put(key, value)
+            return value
+        finally:
+            if self._loading.get(key) is loading:
+                del self._loading[key]
+            loading.set()
 
     def forget(self, key: K) -> None:
         """Drop the entry (after a write changed its row)."""
+        self._forgotten += 1
         self._entries.pop(key, None)
 
     def clear(self) -> None:
         """Drop every entry."""
+        self._forgotten += 1
         self._entries.clear()
+
+    def _put(self, key: K, value: V) -> None:
+        self._entries[key] = value
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)

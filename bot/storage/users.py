@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import aiosqlite
 
@@ -35,8 +36,6 @@ class Users:
     def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
         self._db = db
         self._clock = clock
-        # Coherent because the Database runs one statement at a time: a read that began
-        # before a write has returned (and been cached) before the write's _forget.
         self._cache: Recent[int, UserRecord] = Recent(CACHED_USERS)
 
     async def touch(self, user_id: int, *, telegram_language: str | None) -> UserRecord:
@@ -68,11 +67,11 @@ class Users:
 
     async def get(self, user_id: int) -> UserRecord | None:
         """The user, or None if never seen."""
-        cached = self._cache.get(user_id)
-        if cached is not None:
-            return cached
+        return await self._cache.load(user_id, partial(self._read, user_id))
+
+    async def _read(self, user_id: int) -> UserRecord | None:
         row = await self._db.fetchone(_SELECT + " WHERE id = ?", (user_id,))
-        return None if row is None else self._cache.put(user_id, _record(row))
+        return None if row is None else _record(row)
 
     def _forget(self, user_id: int) -> None:
         """Called after each write to a user's row."""
