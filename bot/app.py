@@ -15,6 +15,7 @@ from aiogram.enums import ParseMode
 
 from bot.commands import register_commands
 from bot.config import Settings
+from bot.filters import AlbumMemo
 from bot.health import HealthServer
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.imaging import ImageWorkers
@@ -23,7 +24,12 @@ from bot.jobs.runner import JobRunner
 from bot.jobs.timing import Timing
 from bot.keychain import KeyChain
 from bot.metrics import Metrics
-from bot.middlewares import AllowlistMiddleware, RateLimitMiddleware, UserRecordMiddleware
+from bot.middlewares import (
+    AlbumOrderMiddleware,
+    AllowlistMiddleware,
+    RateLimitMiddleware,
+    UserRecordMiddleware,
+)
 from bot.providers import build_providers, operator_credentials
 from bot.storage import Storage, open_storage
 from bot.storage.lock import DataDirLock
@@ -111,6 +117,7 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
         runner=runner,
         images=images,
     )
+    dispatcher.update.outer_middleware(AlbumOrderMiddleware(AlbumMemo()))
     if settings.allowed_user_ids:
         # Admins are always let in, so an allowlist can never lock the operator out.
         allowed = {*settings.allowed_user_ids, *settings.admin_ids}

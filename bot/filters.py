@@ -65,19 +65,17 @@ class OncePerAlbum(Filter):
     """Lets through a message outside albums, or the first of an album; passes `album`.
 
     Telegram sends each photo of an album as its own message; describing each would be ten paid
-    calls for one send, so only the first that reaches the bot goes on (its caption, if the
-    album has one, is on the first photo).
+    calls for one send, so only the first goes on (its caption, if the album has one, is on the
+    first photo). Which one is first is decided by AlbumOrderMiddleware as updates arrive:
+    by the time they reach a router, their awaits have shuffled them.
     """
 
-    def __init__(self, memo: AlbumMemo) -> None:
-        self._memo = memo
-
-    async def __call__(self, message: Message) -> bool | dict[str, Any]:
+    async def __call__(
+        self, message: Message, album_first: bool | None = None
+    ) -> bool | dict[str, Any]:
         if message.media_group_id is None:
             return {"album": False}
-        if not self._memo.first(message.chat.id, message.media_group_id):
-            return False
-        return {"album": True}
+        return {"album": True} if album_first else False
 
 
 def is_image_document(message: Message) -> bool:

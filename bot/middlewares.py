@@ -14,10 +14,32 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import JobAction, JobButton
-from bot.filters import may_carry_key
+from bot.filters import AlbumMemo, may_carry_key
 from bot.i18n import pick_language
 from bot.storage.users import Users
 from bot.telegram import delete_quietly
+
+
+class AlbumOrderMiddleware(BaseMiddleware):
+    """Marks each album message with whether it is its album's first, as updates arrive.
+
+    Registered before any middleware that awaits: updates start in the order Telegram sent
+    them, and only up to their first await does that order hold.
+    """
+
+    def __init__(self, memo: AlbumMemo) -> None:
+        self._memo = memo
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        message = event.message if isinstance(event, Update) else None
+        if message is not None and message.media_group_id is not None:
+            data["album_first"] = self._memo.first(message.chat.id, message.media_group_id)
+        return await handler(event, data)
 
 
 class UserRecordMiddleware(BaseMiddleware):

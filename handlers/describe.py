@@ -12,7 +12,6 @@ from aiogram.utils.i18n import gettext as _
 from bot.choices import DESCRIBE_ORDER, option_error_text, pick_provider
 from bot.errors import code_text
 from bot.filters import (
-    AlbumMemo,
     ImageToDescribe,
     IsReply,
     OncePerAlbum,
@@ -207,8 +206,7 @@ async def _start(
 def create_router() -> Router:
     """The describe router with its handlers."""
     router = Router(name="describe")
-    # After ImageToDescribe: in a group, album photos not meant for the bot leave no trace.
-    router.message.register(describe_image, ImageToDescribe(), OncePerAlbum(AlbumMemo()))
+    router.message.register(describe_image, ImageToDescribe(), OncePerAlbum())
     router.message.register(not_an_image, OtherFileForBot())
     router.message.register(describe_reply, Command("describe"), IsReply())
     router.message.register(describe_usage, Command("describe"))
