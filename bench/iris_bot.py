@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bench.selfstats import answer_stats
-from bot.app import create_application
+from bot.app import create_application, freeze_heap
 from bot.config import load_settings
 from bot.logs import setup_logging
 from bot.providers import operator_secrets
@@ -20,6 +20,7 @@ async def run() -> None:
         secrets=[settings.bot_token.get_secret_value(), *operator_secrets(settings)],
     )
     app = await create_application(settings)
+    freeze_heap()
 
     def counters() -> dict[str, int]:
         return {"writes": app.storage.db.writes, "running": app.runner.running}

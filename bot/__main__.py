@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import check
-from bot.app import create_application
+from bot.app import create_application, freeze_heap
 from bot.config import Settings, SettingsError, load_settings
 from bot.crypto import KeyFileError
 from bot.logs import setup_logging
@@ -25,6 +25,7 @@ logger = logging.getLogger("bot")
 async def run(settings: Settings) -> None:
     """Run the bot, by webhook or by polling, until SIGINT or SIGTERM."""
     app = await create_application(settings)
+    freeze_heap()
     if settings.webhook_url:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from dataclasses import dataclass
 
@@ -50,6 +51,17 @@ class Application:
     runner: JobRunner
     http: aiohttp.ClientSession
     metrics: Metrics
+
+
+def freeze_heap() -> None:
+    """Take everything built so far out of the garbage collector's sight, for good.
+
+    Once the application is built, nearly all of the heap (aiogram's and pydantic's ~200,000
+    objects) lives as long as the process; each full collection scanned it again, a 140 ms stall
+    of every update in flight. Called by the long-lived process once, after create_application.
+    """
+    gc.freeze()
+    logger.info("%d long-lived objects kept out of garbage collection", gc.get_freeze_count())
 
 
 def create_bot(settings: Settings, requests: PatientRequests) -> Bot:
