@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import itertools
 import logging
 import os
@@ -286,6 +287,7 @@ class _Bench:
             "describe": driver.describe,
             "gallery": driver.gallery,
         }
+        _settle_harness()
         before = await bot.reset_peak()
         requests_before = Counter(self._spans.requests)
         harness_before = _own_cpu()
@@ -349,6 +351,7 @@ class _Bench:
         The machine may be shared: alternating and keeping each bot's best run compares the
         two under the same conditions.
         """
+        _settle_harness()
         idle = {c.name: (await c.bot.stats()).rss_kb / 1024 for c in (iris, bare)}
         bursts = {c.name: await self._bursts(c) for c in (iris, bare)}
         best: dict[str, _Queue] = {}
@@ -487,6 +490,16 @@ async def _after(delay: float, flow: Awaitable[list[Step]]) -> list[Step]:
 async def _started(*contenders: _Contender) -> None:
     """Wait until every bot polls (they start side by side)."""
     await asyncio.gather(*(c.bot.wait_ready(c.polling) for c in contenders))
+
+
+def _settle_harness() -> None:
+    """Collect garbage, then freeze what is left before a run.
+
+    The harness keeps every span of the benchmark: a full collection of that heap in the middle
+    of a run stalled the fakes for 100+ ms, and the stall counted as the bot's time.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _conversion_ms(image: bytes) -> float:
