@@ -109,8 +109,9 @@ class Iris:
         )
 
     async def settled(self) -> None:
-        """Wait until no job task runs (re-checked on every Bot API call, polls included)."""
-        await self.api.wait_until(lambda: self.app.runner.running == 0)
+        """Wait until no job task or notice runs (re-checked on every Bot API call, polls
+        included)."""
+        await self.api.wait_until(lambda: self.app.runner.idle)
 
     async def job(self, job_id: int) -> JobRecord:
         """A job as stored now."""

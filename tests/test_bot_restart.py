@@ -68,6 +68,43 @@ async def test_paid_call_in_flight_at_stop_is_interrupted_with_retry(
         assert (await iris.job(1)).state == "cancelled"
 
 
+async def test_an_interrupted_notice_telegram_never_took_is_sent_at_the_next_start(
+    serve: Serve, tmp_path: Path
+) -> None:
+    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+        iris.gptunnel.create_outcomes.append(hang())
+        await iris.say(ALICE, "/imagine a glacier")
+        await iris.api.wait_until(lambda: creates(iris) == 1)
+        await iris.stop()
+        # Telegram takes the notice's call and never answers; the process stops meanwhile.
+        held = iris.api.hold_next("editMessageText")
+        mark = iris.api.mark()
+        await iris.start()
+        await iris.api.wait_for("editMessageText", after=mark)
+        await iris.stop()
+        held.set()
+        storage = await open_storage(data_dir=iris.settings.data_dir, keys_secret=None)
+        job = await storage.jobs.get(1)
+        await storage.close()
+        assert job is not None
+        assert (job.state, job.result_message_id) == ("interrupted", None)
+
+        mark = iris.api.mark()
+        await iris.start()
+        notice = await iris.api.wait_for("editMessageText", after=mark)
+        assert "interrupted" in notice.params["text"]
+        await iris.settled()
+        told = await iris.job(1)
+        assert told.result_message_id == int(notice.params["message_id"])
+        assert creates(iris) == 1
+
+        # Told once: another start says nothing more.
+        mark = iris.api.mark()
+        await iris.restart()
+        await iris.settled()
+        assert not [c for c in iris.api.calls[mark:] if c.method.startswith(("send", "edit"))]
+
+
 async def test_job_cut_off_while_delivering_is_delivered_from_the_kept_file(
     serve: Serve, tmp_path: Path
 ) -> None:

@@ -155,8 +155,9 @@ class Delivery:
 
     async def replace_status(
         self, job: JobRecord, text: str, *, reply_markup: InlineKeyboardMarkup | None = None
-    ) -> None:
-        """Show `text` in the job's status message, or in a new message if that one is gone."""
+    ) -> int:
+        """Show `text` in the job's status message, or in a new message if that one is gone;
+        the id of the message that shows it."""
         if job.status_message_id is not None and await edit_text(
             self._bot,
             chat_id=job.chat_id,
@@ -164,13 +165,14 @@ class Delivery:
             text=text,
             reply_markup=reply_markup,
         ):
-            return
-        await self._bot.send_message(
+            return job.status_message_id
+        message = await self._bot.send_message(
             chat_id=job.chat_id,
             text=text,
             reply_markup=reply_markup,
             reply_parameters=self.reply_to(job),
         )
+        return message.message_id
 
     def caption(self, job: JobRecord) -> str:
         """The prompt (shortened), the provider and the options, within Telegram's 1024."""

@@ -30,7 +30,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.choices import KEYS_DEEP_LINK
 from bot.errors import code_text, error_code, error_text
 from bot.imaging import ImageWorkers
-from bot.jobs.delivery import Delivery
+from bot.jobs.delivery import RESULT_RETENTION, Delivery
 from bot.jobs.limits import Limits
 from bot.jobs.timing import Timing
 from bot.keyboards import cancel_keyboard, deep_link_keyboard, retry_keyboard
@@ -104,6 +104,8 @@ class JobRunner:
         self._per_user: Counter[int] = Counter()
         """Jobs of each user with a task here, running or waiting for a slot."""
         self._paid_calls: dict[int, asyncio.Event] = {}
+        self._notices: set[asyncio.Task[None]] = set()
+        """Interrupted jobs' notices being sent (patiently, while Telegram is unreachable)."""
         self._waiting = 0
         self._started = False
         self._stopping = asyncio.Event()
@@ -132,6 +134,11 @@ class JobRunner:
         """Jobs with a task in this process (running or waiting for a slot)."""
         return len(self._tasks)
 
+    @property
+    def idle(self) -> bool:
+        """No job task and no interrupted job's notice in flight."""
+        return not self._tasks and not self._notices
+
     async def start(self) -> None:
         """Resume every unfinished job from the database; drop result files past retention."""
         self._started = True
@@ -145,6 +152,12 @@ class JobRunner:
                 with job_context(job.id):
                     logger.info("resuming in state %s", job.state)
                 self._spawn(job)
+        # Also those of earlier starts whose notice Telegram did not take (it was down).
+        since = time.time() - RESULT_RETENTION
+        for job in await self._jobs.untold_interruptions(since=since):
+            task = asyncio.create_task(self._tell_interrupted(job), name=f"job-{job.id}-notice")
+            self._notices.add(task)
+            task.add_done_callback(self._notices.discard)
 
     async def stop(self, *, grace: float = 8.0) -> None:
         """Stop every job task; their states stay as stored, for the next start.
@@ -158,7 +171,7 @@ class JobRunner:
             logger.info("waiting for %d paid calls in flight", len(in_flight))
             with suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*in_flight), grace)
-        tasks = list(self._tasks.values())
+        tasks = [*self._tasks.values(), *self._notices]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -485,22 +498,40 @@ class JobRunner:
 
     async def _interrupt(self, job: JobRecord) -> None:
         """A paid call was in flight when the process died: never re-sent, the user decides."""
-        if not await self._jobs.transition(
+        if await self._jobs.transition(
             job.id,
             to=JobState.INTERRUPTED,
             expect=(JobState.SUBMITTING,),
             now=time.time(),
             error="interrupted",
         ):
-            return
-        with job_context(job.id):
-            logger.info("interrupted before its task id was known")
-        with self._i18n.context(), self._i18n.use_locale(job.language):
+            with job_context(job.id):
+                logger.info("interrupted before its task id was known")
+
+    async def _tell_interrupted(self, job: JobRecord) -> None:
+        """Tell the user, with a Retry button; while Telegram is unreachable, later; remembered
+        once told, so a restart meanwhile tells them then."""
+        with job_context(job.id), self._i18n.context(), self._i18n.use_locale(job.language):
             text = _(
                 "⚠️ This job was interrupted by a restart before {provider} confirmed it, "
                 "so nothing was delivered. Tap Retry to send it again."
             ).format(provider=display_name(job.provider))
-            await self._tell(job, text, reply_markup=retry_keyboard(job.id))
+
+            async def tell() -> None:
+                shown = await self._delivery.replace_status(
+                    job, text, reply_markup=retry_keyboard(job.id)
+                )
+                await self._jobs.set_result_message(job.id, shown)
+
+            try:
+                await self._deliver_patiently(tell)
+            except TelegramForbiddenError:
+                logger.info("user %d blocked the bot", job.user_id)
+                await self._users.set_active(job.user_id, active=False)
+            except TelegramAPIError as e:
+                logger.warning(
+                    "could not tell the user (%s); trying at the next start", type(e).__name__
+                )
 
     @asynccontextmanager
     async def _paid_call(self, job: JobRecord) -> AsyncIterator[None]:

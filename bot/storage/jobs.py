@@ -202,6 +202,21 @@ class Jobs:
             "UPDATE jobs SET status_message_id = ? WHERE id = ?", (message_id, job_id)
         )
 
+    async def set_result_message(self, job_id: int, message_id: int) -> None:
+        """Remember the message that told the job's outcome (an interrupted job's user was told)."""
+        await self._db.execute(
+            "UPDATE jobs SET result_message_id = ? WHERE id = ?", (message_id, job_id)
+        )
+
+    async def untold_interruptions(self, *, since: float) -> list[JobRecord]:
+        """Jobs interrupted since `since` whose users were not told yet, oldest first."""
+        rows = await self._db.fetchall(
+            _SELECT + " WHERE state = ? AND result_message_id IS NULL AND finished_at >= ?"
+            " ORDER BY id",
+            (JobState.INTERRUPTED.value, since),
+        )
+        return [_record(row) for row in rows]
+
     async def set_document_file_id(self, job_id: int, file_id: str) -> None:
         """Remember the Telegram file id of the original sent as a document, to resend it."""
         await self._db.execute(
