@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.filters import FromUsers
+from bot.job_states import state_text
 from bot.providers import display_name
 from bot.storage import Storage
 from bot.storage.jobs import JobCount, JobState
@@ -32,7 +33,7 @@ def _section(title: str, counts: list[JobCount]) -> list[str]:
         ended = sum(n for state, n in states.items() if state in _ENDED)
         failed = sum(n for state, n in states.items() if state in _FAILED)
         rate = f"{100 * failed / ended:.0f}%" if ended else "–"
-        detail = ", ".join(f"{state} {n}" for state, n in sorted(states.items()))
+        detail = ", ".join(f"{state_text(state)} {n}" for state, n in sorted(states.items()))
         total = sum(states.values())
         text = ngettext(
             "{provider}: {total} job ({detail}); failure rate {rate}",

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import JobAction, JobButton
 from bot.errors import error_text
 from bot.formatting import escape, shorten
+from bot.job_states import state_text
 from bot.jobs.runner import JobRunner
 from bot.keyboards import result_keyboard, tasks_keyboard
 from bot.keychain import KeyChain
@@ -30,15 +31,6 @@ from services.registry import Providers
 logger = logging.getLogger(__name__)
 
 
-def _state_text(job: JobRecord) -> str:
-    return {
-        JobState.QUEUED: _("waiting"),
-        JobState.SUBMITTING: _("sending"),
-        JobState.POLLING: _("in progress"),
-        JobState.DELIVERING: _("delivering"),
-    }.get(job.state, str(job.state))
-
-
 async def tasks(message: Message, store: Storage) -> None:
     """The user's unfinished jobs, each with a Cancel button."""
     if message.from_user is None:
@@ -50,7 +42,7 @@ async def tasks(message: Message, store: Storage) -> None:
     lines = [_("<b>Your running jobs</b>")]
     for job in jobs:
         lines.append(
-            f"#{job.id} · {display_name(job.provider)} · {_state_text(job)} · "
+            f"#{job.id} · {display_name(job.provider)} · {state_text(job.state)} · "
             f"<i>{shorten(escape(job.prompt), 60)}</i>"
         )
     await message.answer("\n".join(lines), reply_markup=tasks_keyboard(j.id for j in jobs))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import Serve
+from tests.fakes.telegram import User
 from tests.harness import ALICE, BOB, GPTUNNEL_KEY, iris_running
 
 
@@ -64,3 +65,19 @@ async def test_stats_for_admins_only(serve: Serve, tmp_path: Path) -> None:
             if int(c.params["chat_id"]) == BOB.id
         ]  # fmt: skip
         assert not any("Users:" in t for t in bob_texts)
+
+
+async def test_stats_speak_the_admins_language(serve: Serve, tmp_path: Path) -> None:
+    olga = User(id=1009, first_name="Olga", language_code="ru")
+    async with iris_running(
+        serve, tmp_path, admin_ids=str(olga.id), gptunnel_api_key=GPTUNNEL_KEY
+    ) as iris:
+        mark = iris.api.mark()
+        await iris.say(BOB, "/imagine a kite")
+        await iris.api.wait_for("sendPhoto", after=mark)
+        await iris.settled()
+        mark = iris.api.mark()
+        await iris.say(olga, "/stats")
+        text = (await iris.reply(olga.id, after=mark)).params["text"]
+        assert "GPTunnel: 1 задача (готово 1)" in text, text
+        assert "done" not in text
