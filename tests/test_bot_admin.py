@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tests.conftest import Serve
 from tests.fakes.telegram import User
-from tests.harness import ALICE, BOB, GPTUNNEL_KEY, iris_running
+from tests.harness import ALICE, BOB, GPTUNNEL_KEY, Iris, iris_running
 
 
 def names(commands: list[dict[str, str]]) -> list[str]:
@@ -36,14 +36,19 @@ async def test_menus_per_scope_and_language(serve: Serve, tmp_path: Path) -> Non
         assert iris.api.commands("chat", "en", chat_id=BOB.id) == []
 
 
+async def one_image_for_bob(iris: Iris) -> None:
+    """Bob generates one image on the operator's GPTunnel key: one done job for /stats."""
+    mark = iris.api.mark()
+    await iris.say(BOB, "/imagine a kite")
+    await iris.api.wait_for("sendPhoto", after=mark)
+    await iris.settled()
+
+
 async def test_stats_for_admins_only(serve: Serve, tmp_path: Path) -> None:
     async with iris_running(
         serve, tmp_path, admin_ids=str(ALICE.id), gptunnel_api_key=GPTUNNEL_KEY
     ) as iris:
-        mark = iris.api.mark()
-        await iris.say(BOB, "/imagine a kite")
-        await iris.api.wait_for("sendPhoto", after=mark)
-        await iris.settled()
+        await one_image_for_bob(iris)
         mark = iris.api.mark()
         await iris.say(BOB, "/stats")
         await iris.say(ALICE, "/stats")
@@ -72,10 +77,7 @@ async def test_stats_speak_the_admins_language(serve: Serve, tmp_path: Path) -> 
     async with iris_running(
         serve, tmp_path, admin_ids=str(olga.id), gptunnel_api_key=GPTUNNEL_KEY
     ) as iris:
-        mark = iris.api.mark()
-        await iris.say(BOB, "/imagine a kite")
-        await iris.api.wait_for("sendPhoto", after=mark)
-        await iris.settled()
+        await one_image_for_bob(iris)
         mark = iris.api.mark()
         await iris.say(olga, "/stats")
         text = (await iris.reply(olga.id, after=mark)).params["text"]
