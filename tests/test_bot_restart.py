@@ -21,6 +21,14 @@ def creates(iris: Iris) -> int:
     return iris.requests("gptunnel", *CREATE)
 
 
+async def stop_during_a_paid_call(iris: Iris) -> None:
+    """Stop Iris while GPTunnel has the create of Alice's job and never answers it."""
+    iris.gptunnel.create_outcomes.append(hang())
+    await iris.say(ALICE, "/imagine a glacier")
+    await iris.api.wait_until(lambda: creates(iris) == 1)
+    await iris.stop()
+
+
 async def test_polling_job_resumes_after_restart_with_one_create(
     serve: Serve, tmp_path: Path
 ) -> None:
@@ -43,10 +51,7 @@ async def test_paid_call_in_flight_at_stop_is_interrupted_with_retry(
     serve: Serve, tmp_path: Path
 ) -> None:
     async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
-        iris.gptunnel.create_outcomes.append(hang())
-        await iris.say(ALICE, "/imagine a glacier")
-        await iris.api.wait_until(lambda: creates(iris) == 1)
-        await iris.stop()
+        await stop_during_a_paid_call(iris)
         mark = iris.api.mark()
         await iris.start()
         notice = await iris.api.wait_for("editMessageText", after=mark)
@@ -72,10 +77,7 @@ async def test_an_interrupted_notice_telegram_never_took_is_sent_at_the_next_sta
     serve: Serve, tmp_path: Path
 ) -> None:
     async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
-        iris.gptunnel.create_outcomes.append(hang())
-        await iris.say(ALICE, "/imagine a glacier")
-        await iris.api.wait_until(lambda: creates(iris) == 1)
-        await iris.stop()
+        await stop_during_a_paid_call(iris)
         # Telegram takes the notice's call and never answers; the process stops meanwhile.
         held = iris.api.hold_next("editMessageText")
         mark = iris.api.mark()
