@@ -58,11 +58,6 @@ class Recent(Generic[K, V]):
         self._forgotten += 1
         self._entries.pop(key, None)
 
-    def clear(self) -> None:
-        """Drop every entry."""
-        self._forgotten += 1
-        self._entries.clear()
-
     def _put(self, key: K, value: V) -> None:
         self._entries[key] = value
         if len(self._entries) > self._size:
