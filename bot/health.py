@@ -79,7 +79,10 @@ class HealthServer:
     async def metrics(self, request: web.Request) -> web.Response:
         """The Prometheus exposition."""
         body = await self._metrics.render(
-            self._storage, queue_depth=self._runner.waiting, running=self._runner.running
+            self._storage,
+            queue_depth=self._runner.waiting,
+            running=self._runner.running,
+            uploads_waiting=self._runner.uploads_waiting,
         )
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

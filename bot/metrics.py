@@ -41,6 +41,11 @@ class Metrics:
         self.running_jobs = Gauge(
             "iris_running_jobs", "Jobs with a task in this process", registry=self.registry
         )
+        self.uploads_waiting = Gauge(
+            "iris_uploads_waiting",
+            "Results obtained and kept, waiting for a slot to be sent to Telegram",
+            registry=self.registry,
+        )
         self.active_users = Gauge(
             "iris_active_users",
             "Users who started a job in the last 24 hours",
@@ -53,7 +58,9 @@ class Metrics:
         if outcome != "2xx":
             self.provider_errors.labels(provider, outcome).inc()
 
-    async def render(self, storage: Storage, *, queue_depth: int, running: int) -> bytes:
+    async def render(
+        self, storage: Storage, *, queue_depth: int, running: int, uploads_waiting: int
+    ) -> bytes:
         """The exposition text, with the gauges read from the database now."""
         self.jobs.clear()
         for count in await storage.jobs.counts():
@@ -61,4 +68,5 @@ class Metrics:
         self.active_users.set(await storage.jobs.users_since(time.time() - 24 * 3600))
         self.queue_depth.set(queue_depth)
         self.running_jobs.set(running)
+        self.uploads_waiting.set(uploads_waiting)
         return generate_latest(self.registry)

@@ -7,16 +7,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from bot.jobs import delivery
 from tests.conftest import Serve
 from tests.fakes.ailuna import KEY_ALICE
+from tests.fakes.telegram import User
 from tests.harness import (
     ALICE,
+    BOB,
     CODEX_EMAIL,
     CODEX_SECRET,
     GPTUNNEL_KEY,
     iris_running,
     photo_bytes,
 )
+
+CAROL = User(id=1003, first_name="Carol", language_code="en")
 
 
 async def test_status_shows_elapsed_time_and_cancel_while_running(
@@ -66,3 +73,22 @@ async def test_ailuna_generation_sends_resolution_and_name(serve: Serve, tmp_pat
         assert image.style == "anime"
         assert len(image.name) <= 60
         assert image.description == " ".join(prompt.split())
+
+
+async def test_results_are_converted_and_sent_a_few_at_a_time(
+    serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "PHOTO_UPLOADS", 2)
+    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+        held = [iris.api.hold_next("sendPhoto"), iris.api.hold_next("sendPhoto")]
+        for user in (ALICE, BOB, CAROL):
+            await iris.say(user, f"/imagine a lantern for {user.first_name}")
+        # Two uploads in flight; the third result is kept and waits for a slot.
+        await iris.api.wait_until(lambda: iris.app.runner.uploads_waiting == 1)
+        assert len(iris.api.calls_of("sendPhoto")) == 2
+        held[0].set()
+        await iris.api.wait_until(lambda: len(iris.api.calls_of("sendPhoto")) == 3)
+        assert iris.app.runner.uploads_waiting == 0
+        held[1].set()
+        await iris.settled()
+        assert [(await iris.job(n)).state for n in (1, 2, 3)] == ["done"] * 3

@@ -111,6 +111,7 @@ async def test_healthz_and_metrics(serve: Serve, tmp_path: Path) -> None:
             )
             assert "iris_active_users 1.0" in metrics
             assert "iris_queue_depth 0.0" in metrics
+            assert "iris_uploads_waiting 0.0" in metrics
             await iris.app.runner.stop()  # a runner that stopped makes the bot unhealthy
             async with client.get(base + "/healthz") as response:
                 assert response.status == 503

@@ -6,6 +6,8 @@ import asyncio
 import io
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +57,8 @@ class Delivery:
         self._results_dir = results_dir
         self._images = images
         self._uploads = asyncio.Semaphore(PHOTO_UPLOADS)
+        self.uploads_waiting = 0
+        """Results kept and waiting for one of the PHOTO_UPLOADS slots."""
 
     @staticmethod
     def reply_to(job: JobRecord) -> ReplyParameters | None:
@@ -121,7 +125,7 @@ class Delivery:
         job = await self._jobs.get(job.id) or job  # the stored result path
         path = self.result_file(job)
         assert path is not None
-        async with self._uploads:
+        async with self._upload_slot():
             photo = await self._images.photo_from_file(path)
             extension = _EXTENSIONS.get(photo.mime_type, "jpg")
             message = await self._bot.send_photo(
@@ -173,6 +177,19 @@ class Delivery:
             reply_parameters=self.reply_to(job),
         )
         return message.message_id
+
+    @asynccontextmanager
+    async def _upload_slot(self) -> AsyncIterator[None]:
+        """One of the PHOTO_UPLOADS slots; counted in uploads_waiting while awaited."""
+        self.uploads_waiting += 1
+        try:
+            await self._uploads.acquire()
+        finally:
+            self.uploads_waiting -= 1
+        try:
+            yield
+        finally:
+            self._uploads.release()
 
     def caption(self, job: JobRecord) -> str:
         """The prompt (shortened), the provider and the options, within Telegram's 1024."""

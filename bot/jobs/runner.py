@@ -135,6 +135,11 @@ class JobRunner:
         return len(self._tasks)
 
     @property
+    def uploads_waiting(self) -> int:
+        """Results kept and waiting for a slot to be sent to Telegram."""
+        return self._delivery.uploads_waiting
+
+    @property
     def idle(self) -> bool:
         """No job task and no interrupted job's notice in flight."""
         return not self._tasks and not self._notices
