@@ -14,9 +14,8 @@ COPY handlers ./handlers
 COPY services ./services
 COPY locales ./locales
 
-# Editable install (no dev extras): the catalogs in locales/ are read from next to the bot
-# package, so the source tree stays where it is.
-RUN pip install --editable . \
+# A regular install (no dev extras): the catalogs travel in the `locales` package.
+RUN pip install . \
     && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin iris \
     && mkdir /data \
     && chown iris:iris /data

@@ -14,10 +14,11 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+import locales
 from bot.config import LANGUAGES
 from bot.storage.users import UserRecord
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = Path(locales.__file__).resolve().parent
 DOMAIN = "messages"
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
+from bot.i18n import LOCALES_DIR
 from scripts.update_locales import LOCALES, extract
 
 CATALOGS = sorted(LOCALES.glob("*/LC_MESSAGES/messages.po"))
@@ -47,3 +49,14 @@ def test_catalog_is_complete(path: Path) -> None:
     assert missing == []
     assert untranslated == []
     assert mismatched == []
+
+
+def test_every_catalog_is_package_data() -> None:
+    # A wheel carries what pyproject declares, not what happens to lie next to the code.
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    setuptools = config["tool"]["setuptools"]
+    assert "locales" in setuptools["packages"]["find"]["include"]
+    patterns = setuptools["package-data"]["locales"]
+    catalogs = sorted(p.relative_to(LOCALES_DIR) for p in LOCALES_DIR.rglob("*.po"))
+    assert catalogs
+    assert all(any(c.match(pattern) for pattern in patterns) for c in catalogs)

@@ -1,0 +1,1 @@
+"""The gettext catalogs (`<language>/LC_MESSAGES/messages.po`), shipped with the code."""
