@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -52,6 +52,8 @@ from services.errors import (
 from services.registry import Providers
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 UNREADABLE_POLLS = 3
 """Unreadable poll answers in a row that end a job: one may be a proxy's hiccup, three are not."""
@@ -427,19 +429,18 @@ class JobRunner:
             notice = notice.format(provider=display_name(job.provider))
         return partial(self._delivery.deliver_answer, job, description.text, notice=notice)
 
-    async def _deliver_patiently(self, deliver: Deliver) -> None:
+    async def _deliver_patiently(self, deliver: Callable[[], Awaitable[T]]) -> T:
         """Send the kept result; while Telegram is unreachable, try again later, then give up."""
         for delay in self._timing.redelivery_delays:
             try:
-                await deliver()
-                return
+                return await deliver()
             except _TELEGRAM_UNREACHABLE as e:
                 wait = max(delay, e.retry_after if isinstance(e, TelegramRetryAfter) else 0)
                 logger.warning(
                     "delivery failed (%s); trying again in %.0f s", type(e).__name__, wait
                 )
                 await asyncio.sleep(wait)
-        await deliver()
+        return await deliver()
 
     async def _conversation(self, job: JobRecord) -> list[Turn]:
         """The questions and answers about this photo so far, ending with this question."""
@@ -490,16 +491,25 @@ class JobRunner:
         await self._tell(job, message)
 
     async def _tell(
-        self, job: JobRecord, text: str, *, reply_markup: InlineKeyboardMarkup | None = None
-    ) -> None:
-        """Show a job's outcome in its status message; Telegram failing here ends nothing more."""
+        self,
+        job: JobRecord,
+        text: str,
+        *,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        patiently: bool = False,
+    ) -> int | None:
+        """Show a job's outcome in its status message: the id of the message that shows it, or
+        None when Telegram would not (failing here ends nothing more). `patiently` waits out an
+        unreachable Telegram on the redelivery schedule."""
+        show = partial(self._delivery.replace_status, job, text, reply_markup=reply_markup)
         try:
-            await self._delivery.replace_status(job, text, reply_markup=reply_markup)
+            return await (self._deliver_patiently(show) if patiently else show())
         except TelegramForbiddenError:
             logger.info("user %d blocked the bot", job.user_id)
             await self._users.set_active(job.user_id, active=False)
         except TelegramAPIError as e:
             logger.warning("could not tell the user: %s", type(e).__name__)
+        return None
 
     async def _interrupt(self, job: JobRecord) -> None:
         """A paid call was in flight when the process died: never re-sent, the user decides."""
@@ -514,29 +524,16 @@ class JobRunner:
                 logger.info("interrupted before its task id was known")
 
     async def _tell_interrupted(self, job: JobRecord) -> None:
-        """Tell the user, with a Retry button; while Telegram is unreachable, later; remembered
-        once told, so a restart meanwhile tells them then."""
+        """Tell the user, with a Retry button, waiting out an unreachable Telegram; until the
+        notice is shown, every start tries again."""
         with job_context(job.id), self._i18n.context(), self._i18n.use_locale(job.language):
             text = _(
                 "⚠️ This job was interrupted by a restart before {provider} confirmed it, "
                 "so nothing was delivered. Tap Retry to send it again."
             ).format(provider=display_name(job.provider))
-
-            async def tell() -> None:
-                shown = await self._delivery.replace_status(
-                    job, text, reply_markup=retry_keyboard(job.id)
-                )
-                await self._jobs.set_result_message(job.id, shown)
-
-            try:
-                await self._deliver_patiently(tell)
-            except TelegramForbiddenError:
-                logger.info("user %d blocked the bot", job.user_id)
-                await self._users.set_active(job.user_id, active=False)
-            except TelegramAPIError as e:
-                logger.warning(
-                    "could not tell the user (%s); trying at the next start", type(e).__name__
-                )
+            shown = await self._tell(job, text, reply_markup=retry_keyboard(job.id), patiently=True)
+        if shown is not None:
+            await self._jobs.set_result_message(job.id, shown)
 
     @asynccontextmanager
     async def _paid_call(self, job: JobRecord) -> AsyncIterator[None]:

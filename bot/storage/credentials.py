@@ -10,12 +10,9 @@ from functools import partial
 
 from bot.crypto import DecryptionError, SecretBox
 from bot.storage.db import Database
-from bot.storage.recent import Recent
+from bot.storage.recent import RECENT_USERS, Recent
 
 logger = logging.getLogger(__name__)
-
-CACHED_USERS = 10_000
-"""Users whose list of masked credentials is kept in memory (/help and /start read it)."""
 
 
 class Credentials:
@@ -28,7 +25,7 @@ class Credentials:
         self._box = box
         self._clock = clock
         # Only the masked forms: the secrets themselves are decrypted from the table when used.
-        self._masked: Recent[int, dict[str, str]] = Recent(CACHED_USERS)
+        self._masked: Recent[int, dict[str, str]] = Recent(RECENT_USERS)
 
     async def put(self, user_id: int, provider: str, parts: Sequence[str], *, masked: str) -> None:
         """Store (or replace) the user's credential for `provider`; `masked` is shown in /keys."""

@@ -7,6 +7,9 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+RECENT_USERS = 10_000
+"""Users whose rows are kept: every update reads its sender's, so recent senders skip SQLite."""
+
 K = TypeVar("K")
 V = TypeVar("V")
 

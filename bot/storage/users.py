@@ -11,11 +11,9 @@ from functools import partial
 import aiosqlite
 
 from bot.storage.db import Database
-from bot.storage.recent import Recent
+from bot.storage.recent import RECENT_USERS, Recent
 
 _SELECT = "SELECT id, language, telegram_language, settings, active FROM users"
-CACHED_USERS = 10_000
-"""Records kept in memory: every update reads its sender's, so recent senders skip SQLite."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +34,7 @@ class Users:
     def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
         self._db = db
         self._clock = clock
-        self._cache: Recent[int, UserRecord] = Recent(CACHED_USERS)
+        self._cache: Recent[int, UserRecord] = Recent(RECENT_USERS)
 
     async def touch(self, user_id: int, *, telegram_language: str | None) -> UserRecord:
         """The user, created if new; writes only when something changed (every update calls it).
