@@ -161,6 +161,30 @@ def new_session(*, limit: int = 256) -> aiohttp.ClientSession:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """What a transport error means for the request that met it."""
+
+    outcome: str
+    """The observer's label."""
+    sent: bool
+    """The request may have reached the provider (so a paid one is never sent again)."""
+    what: str
+    error: type[UnavailableError]
+    """Raised once no attempt is left."""
+
+
+def _failure(e: TimeoutError | aiohttp.ClientError) -> _Failure:
+    # A connect timeout (or a wait for a pooled connection) is a TimeoutError too, but like a
+    # refused connection it means nothing was sent.
+    if isinstance(e, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+        return _Failure("connect_error", False, "cannot connect", UnavailableError)
+    if isinstance(e, TimeoutError):
+        return _Failure("timeout", True, "no answer in time", ProviderTimeoutError)
+    # Reset or cut off after the request went out: the provider may have acted on it.
+    return _Failure("connection_lost", True, "connection lost", UnavailableError)
+
+
 class HttpClient:
     """Sends requests for one provider with its base URL, timeouts and retry policy."""
 
@@ -286,41 +310,16 @@ class HttpClient:
                     max_bytes=max_bytes,
                     timeout=timeout or self._timeout,
                 )
-            except aiohttp.ClientConnectorError as e:
-                # The connection was never made, so nothing was sent: always safe to retry.
-                error: ProviderError = UnavailableError(
-                    f"{where}: cannot connect", provider=self.provider
-                )
-                self._failed(where, "connect_error", attempt, started)
-                if last_attempt:
-                    raise error from e
-                await self._sleep(self._retry.delay(attempt, self._rng))
-                continue
-            except TimeoutError as e:
-                self._failed(where, "timeout", attempt, started)
-                if not safe:
+            except (TimeoutError, aiohttp.ClientError) as e:
+                failure = _failure(e)
+                self._failed(where, failure.outcome, attempt, started)
+                if failure.sent and not safe:
                     raise OutcomeUnknownError(
-                        f"{where}: no answer in time; the request may have been accepted",
+                        f"{where}: {failure.what}; the request may have been accepted",
                         provider=self.provider,
                     ) from e
                 if last_attempt:
-                    raise ProviderTimeoutError(
-                        f"{where}: no answer in time", provider=self.provider
-                    ) from e
-                await self._sleep(self._retry.delay(attempt, self._rng))
-                continue
-            except aiohttp.ClientError as e:
-                # Reset or cut off after the request went out: the provider may have acted on it.
-                self._failed(where, "connection_lost", attempt, started)
-                if not safe:
-                    raise OutcomeUnknownError(
-                        f"{where}: connection lost; the request may have been accepted",
-                        provider=self.provider,
-                    ) from e
-                if last_attempt:
-                    raise UnavailableError(
-                        f"{where}: connection lost", provider=self.provider
-                    ) from e
+                    raise failure.error(f"{where}: {failure.what}", provider=self.provider) from e
                 await self._sleep(self._retry.delay(attempt, self._rng))
                 continue
 

@@ -202,6 +202,44 @@ async def test_connection_refused_is_retried_even_for_paid_requests(
     assert isinstance(info.value.__cause__, aiohttp.ClientConnectorError)
 
 
+async def test_no_connection_in_time_is_retried_even_for_paid_requests(serve: Serve) -> None:
+    # The one pooled connection is busy with a hung request: the next never gets to send.
+    arrived, never = asyncio.Event(), asyncio.Event()
+
+    async def hang(request: web.Request) -> web.Response:
+        arrived.set()
+        await never.wait()
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/api", hang)
+    server = await serve(app)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1)) as one_connection:
+        hung = asyncio.create_task(
+            HttpClient(one_connection, provider="demo", base_url=server.url).request(
+                "POST", "/api", safe=False, json_body={}
+            )
+        )
+        await asyncio.wait_for(arrived.wait(), 10)
+        sleeps = Sleeps()
+        client = HttpClient(
+            one_connection,
+            provider="demo",
+            base_url=server.url,
+            timeout=aiohttp.ClientTimeout(total=None, connect=0.05),
+            retry=RetryPolicy(attempts=2),
+            sleep=sleeps,
+        )
+        with pytest.raises(UnavailableError) as info:
+            await client.request("POST", "/api", safe=False, json_body={})
+        hung.cancel()
+        never.set()
+    assert not isinstance(info.value, OutcomeUnknownError)  # nothing was sent: no charge
+    assert len(sleeps.delays) == 1
+    assert isinstance(info.value.__cause__, aiohttp.ConnectionTimeoutError)
+    assert len(server.requests) == 1
+
+
 @pytest.mark.parametrize(
     ("status", "error"),
     [
