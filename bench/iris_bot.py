@@ -8,7 +8,7 @@ from bench.selfstats import answer_stats
 from bot.app import create_application, freeze_heap
 from bot.config import load_settings
 from bot.logs import setup_logging
-from bot.providers import operator_secrets
+from bot.providers import log_secrets
 
 
 async def run() -> None:
@@ -17,7 +17,7 @@ async def run() -> None:
     setup_logging(
         settings.log_level,
         log_format=settings.log_format,
-        secrets=[settings.bot_token.get_secret_value(), *operator_secrets(settings)],
+        secrets=log_secrets(settings),
     )
     app = await create_application(settings)
     freeze_heap()

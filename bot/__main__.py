@@ -14,7 +14,7 @@ from bot.app import create_application, freeze_heap
 from bot.config import Settings, SettingsError, load_settings
 from bot.crypto import KeyFileError
 from bot.logs import setup_logging
-from bot.providers import operator_secrets
+from bot.providers import log_secrets
 from bot.storage.lock import DataDirBusyError
 from bot.storage.migrations import SchemaTooNewError
 from bot.webhook import serve_webhook
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(
         settings.log_level,
         log_format=settings.log_format,
-        secrets=[settings.bot_token.get_secret_value(), *operator_secrets(settings)],
+        secrets=log_secrets(settings),
     )
     try:
         asyncio.run(run(settings))

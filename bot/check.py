@@ -25,7 +25,7 @@ from aiogram.exceptions import (
 from bot.config import Settings
 from bot.crypto import KEY_FILENAME, KeyFileError
 from bot.logs import origin, setup_logging
-from bot.providers import display_name, operator_credentials, operator_secrets
+from bot.providers import display_name, log_secrets, operator_credentials
 from bot.storage import open_storage
 from bot.storage.db import DB_FILENAME, Database
 from bot.storage.migrations import SchemaTooNewError
@@ -87,10 +87,7 @@ Probe = Callable[
 
 def run(settings: Settings, *, providers: bool) -> int:
     """Run the checks and print one line each; 0 when none failed, else 1."""
-    secrets = [settings.bot_token.get_secret_value(), *operator_secrets(settings)]
-    if settings.keys_secret:
-        secrets.append(settings.keys_secret.get_secret_value())
-    redact = setup_logging("WARNING", log_format=settings.log_format, secrets=secrets)
+    redact = setup_logging("WARNING", log_format=settings.log_format, secrets=log_secrets(settings))
     if isinstance(sys.stdout, io.TextIOWrapper):
         # A terminal that cannot show ✓ gets "?" rather than a UnicodeEncodeError.
         sys.stdout.reconfigure(errors="replace")

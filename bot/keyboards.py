@@ -110,11 +110,16 @@ def keys_keyboard(providers: Iterable[str], masked: Mapping[str, str]) -> Inline
     return builder.as_markup()
 
 
+def _link(text: str, url: str) -> InlineKeyboardMarkup:
+    """One button that opens `url`."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=text, url=url)
+    return builder.as_markup()
+
+
 def deep_link_keyboard(url: str) -> InlineKeyboardMarkup:
     """One button that opens the private chat with the bot on key setup."""
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("🔑 Set up keys in private chat"), url=url)
-    return builder.as_markup()
+    return _link(_("🔑 Set up keys in private chat"), url)
 
 
 def _marked(label: str, current: bool) -> str:
@@ -167,9 +172,7 @@ def language_keyboard(
 
 def private_chat_keyboard(url: str) -> InlineKeyboardMarkup:
     """One button that opens the private chat with the bot."""
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("💬 Open private chat"), url=url)
-    return builder.as_markup()
+    return _link(_("💬 Open private chat"), url)
 
 
 _GALLERY_LABEL_MAX = 40
@@ -253,9 +256,7 @@ def gallery_rename_keyboard(card: GalleryAction) -> InlineKeyboardMarkup:
 
 def gallery_link_keyboard(url: str) -> InlineKeyboardMarkup:
     """One button that opens the gallery in the private chat with the bot."""
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("🖼 Open the gallery in private chat"), url=url)
-    return builder.as_markup()
+    return _link(_("🖼 Open the gallery in private chat"), url)
 
 
 def _gallery_label(image: AiLunaImage) -> str:

@@ -74,7 +74,8 @@ class KeyChain:
     async def _forget_session(self, user_id: int, provider: str) -> None:
         # The old key's credits and session token say nothing about a new key (or none).
         await self._credits.forget(user_id, provider)
+        if provider != CodexAeternumCredential.provider:
+            return  # only CodexAeternum keeps a session token
         parts = await self._credentials.get(user_id, provider)
-        if parts is not None and provider == CodexAeternumCredential.provider:
-            credential = CodexAeternumCredential.from_parts(parts)
-            await self._tokens.delete(credential.cache_key())
+        if parts is not None:
+            await self._tokens.delete(CodexAeternumCredential.from_parts(parts).cache_key())

@@ -105,7 +105,7 @@ def origin(error: BaseException) -> str:
 def setup_logging(
     level: str, *, log_format: Literal["text", "json"] = "text", secrets: Iterable[str] = ()
 ) -> RedactSecrets:
-    """Log to stderr at `level`; returns the redaction filter so more secrets can be added."""
+    """Log to stderr at `level`; returns the redaction filter, which can also scrub printed text."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines() if log_format == "json" else logging.Formatter(_FORMAT))
     redact = RedactSecrets(secrets)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -80,7 +80,7 @@ class AllowlistMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user: User | None = data.get("event_from_user")
-        if not self._allowed or (user is not None and user.id in self._allowed):
+        if user is not None and user.id in self._allowed:
             return await handler(event, data)
         if isinstance(event, Update) and user is not None:
             language = pick_language(None, user, self._i18n.default_locale)
@@ -119,7 +119,6 @@ class RateLimitMiddleware(BaseMiddleware):
         self._clock = clock
         self._hits: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
-        self._albums: OrderedDict[tuple[int, str], None] = OrderedDict()
 
     async def __call__(
         self,
@@ -128,7 +127,7 @@ class RateLimitMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user: User | None = data.get("event_from_user")
-        if user is None or not self._counts(event):
+        if user is None or not self._counts(event, album_first=data.get("album_first", True)):
             return await handler(event, data)
         now = self._clock()
         hits = self._hits.setdefault(user.id, deque())
@@ -149,8 +148,10 @@ class RateLimitMiddleware(BaseMiddleware):
             await event.reply(text)
         return None
 
-    def _counts(self, event: TelegramObject) -> bool:
-        """Commands, images and buttons that start a paid job count; chat and browsing do not."""
+    @staticmethod
+    def _counts(event: TelegramObject, *, album_first: bool) -> bool:
+        """Commands, images and buttons that start a paid job count; chat and browsing do not;
+        an album counts once (AlbumOrderMiddleware says which photo is its first)."""
         if isinstance(event, CallbackQuery):
             return (event.data or "").startswith(_JOB_STARTING_BUTTONS)
         if not isinstance(event, Message):
@@ -158,19 +159,10 @@ class RateLimitMiddleware(BaseMiddleware):
         text = event.text or event.caption or ""
         if not (text.startswith("/") or event.photo or event.document is not None):
             return False
-        if event.media_group_id is None:
-            return True
-        album = (event.chat.id, event.media_group_id)
-        if album in self._albums:
-            return False
-        self._albums[album] = None
-        if len(self._albums) > _ALBUMS_REMEMBERED:
-            self._albums.popitem(last=False)
-        return True
+        return event.media_group_id is None or album_first
 
 
 _JOB_STARTING_BUTTONS = tuple(
     f"{JobAction.__prefix__}:{action.value}:"
     for action in (JobButton.AGAIN, JobButton.RATIO, JobButton.RETRY)
 )
-_ALBUMS_REMEMBERED = 1000

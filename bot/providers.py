@@ -81,6 +81,12 @@ def operator_credentials(settings: Settings) -> dict[str, Credential]:
     return found
 
 
-def operator_secrets(settings: Settings) -> list[str]:
-    """Every operator secret value, for the log redaction filter."""
-    return [part for cred in operator_credentials(settings).values() for part in cred.to_parts()]
+def log_secrets(settings: Settings) -> list[str]:
+    """Every secret value of the settings, for the log redaction filter: the bot token, the
+    operator's credentials, KEYS_SECRET and WEBHOOK_SECRET."""
+    secrets = [settings.bot_token.get_secret_value()]
+    secrets += [part for c in operator_credentials(settings).values() for part in c.to_parts()]
+    for optional in (settings.keys_secret, settings.webhook_secret):
+        if optional is not None:
+            secrets.append(optional.get_secret_value())
+    return secrets

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.providers import log_secrets
 
 TOKEN = "123456789:AAE_test-token-that-is-long-enough-1234"
 SPEC_NAMES = {
@@ -153,3 +154,24 @@ def test_keys_secret_accepts_standard_and_urlsafe_base64(monkeypatch: pytest.Mon
     ):
         monkeypatch.setenv("KEYS_SECRET", text)
         assert load_settings().keys_secret is not None
+
+
+def test_every_secret_setting_goes_to_the_log_filter(monkeypatch: pytest.MonkeyPatch) -> None:
+    keys_secret = base64.b64encode(bytes(range(32))).decode()
+    for name, value in {
+        "BOT_TOKEN": TOKEN,
+        "KEYS_SECRET": keys_secret,
+        "WEBHOOK_SECRET": "webhook-secret-123",
+        "GPTUNNEL_API_KEY": "gptunnel-operator-key",
+        "CODEXAETERNUM_EMAIL": "op@example.com",
+        "CODEXAETERNUM_SECRET": "codex-operator-stoken",
+    }.items():
+        monkeypatch.setenv(name, value)
+    secrets = set(log_secrets(load_settings()))
+    assert secrets >= {
+        TOKEN,
+        keys_secret,
+        "webhook-secret-123",
+        "gptunnel-operator-key",
+        "codex-operator-stoken",
+    }

@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from aiogram import Bot
@@ -39,6 +39,13 @@ PHOTO_UPLOADS = 32
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
 
 
+def reply_to(message_id: int | None) -> ReplyParameters | None:
+    """Answer this message of the user's, if there is one and it still exists."""
+    if message_id is None:
+        return None
+    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
+
+
 @dataclass(frozen=True, slots=True)
 class StoredResult:
     """A result kept on disk, as the job's row records it."""
@@ -63,9 +70,7 @@ class Delivery:
     @staticmethod
     def reply_to(job: JobRecord) -> ReplyParameters | None:
         """Answer the user's request message, if it still exists."""
-        if job.request_message_id is None:
-            return None
-        return ReplyParameters(message_id=job.request_message_id, allow_sending_without_reply=True)
+        return reply_to(job.request_message_id)
 
     async def download_input(self, file_id: str) -> bytes:
         """The bytes of a photo or document the user sent."""
@@ -93,14 +98,23 @@ class Delivery:
         await asyncio.to_thread(_write_file, path, image.data)
         return StoredResult(path.name, image.mime_type, image.remote_id)
 
-    async def mark_delivering(self, job: JobRecord, result: StoredResult) -> bool:
-        """Record the kept result and move the job on to delivery; False if it was cancelled."""
+    async def mark_delivering(self, job: JobRecord, result: StoredResult) -> JobRecord | None:
+        """Record the kept result and move the job on to delivery: the job as now stored, or
+        None if it was cancelled."""
         # Also from delivering: a restart found the job's kept file gone, so it was fetched again.
-        return await self._jobs.transition(
+        if not await self._jobs.transition(
             job.id,
             to=JobState.DELIVERING,
             expect=(JobState.POLLING, JobState.DELIVERING),
             now=time.time(),
+            result_path=result.file_name,
+            result_mime=result.mime_type,
+            remote_id=result.remote_id,
+        ):
+            return None
+        return replace(
+            job,
+            state=JobState.DELIVERING,
             result_path=result.file_name,
             result_mime=result.mime_type,
             remote_id=result.remote_id,
@@ -121,8 +135,8 @@ class Delivery:
         return None if job.result_path is None else self._results_dir / job.result_path
 
     async def deliver_image(self, job: JobRecord) -> None:
-        """Send the result as a photo (converted if Telegram needs it) with its buttons."""
-        job = await self._jobs.get(job.id) or job  # the stored result path
+        """Send the kept result (`job` as stored in delivering) as a photo, converted if Telegram
+        needs it, with its buttons."""
         path = self.result_file(job)
         assert path is not None
         async with self._upload_slot():

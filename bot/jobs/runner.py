@@ -22,7 +22,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup, ReplyParameters
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
@@ -30,7 +30,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.choices import KEYS_DEEP_LINK
 from bot.errors import code_text, error_code, error_text
 from bot.imaging import ImageWorkers
-from bot.jobs.delivery import RESULT_RETENTION, Delivery
+from bot.jobs.delivery import RESULT_RETENTION, Delivery, reply_to
 from bot.jobs.limits import Limits
 from bot.jobs.timing import Timing
 from bot.keyboards import cancel_keyboard, deep_link_keyboard, retry_keyboard
@@ -234,13 +234,7 @@ class JobRunner:
                 chat_id=new.chat_id,
                 text=text,
                 reply_markup=keyboard,
-                reply_parameters=(
-                    ReplyParameters(
-                        message_id=new.request_message_id, allow_sending_without_reply=True
-                    )
-                    if new.request_message_id is not None
-                    else None
-                ),
+                reply_parameters=reply_to(new.request_message_id),
             )
         return False
 
@@ -311,8 +305,7 @@ class JobRunner:
                 logger.info("%s failed: %s", job.provider, error_code(e))
                 await self._fail(job, JobState.FAILED, error_code(e), text=error_text(e))
             except TelegramForbiddenError:
-                logger.info("user %d blocked the bot", job.user_id)
-                await self._users.set_active(job.user_id, active=False)
+                await self._blocked(job)
                 await self._jobs.transition(
                     job.id, to=JobState.FAILED, expect=UNFINISHED, now=time.time(), error="blocked"
                 )
@@ -362,9 +355,10 @@ class JobRunner:
         # The file holds the bytes now: results waiting for the database must not hold them too.
         del image
         await self._record_credits(job, resolved, credits)
-        if not await self._delivery.mark_delivering(job, stored):
+        delivering = await self._delivery.mark_delivering(job, stored)
+        if delivering is None:
             return None
-        return partial(self._delivery.deliver_image, job)
+        return partial(self._delivery.deliver_image, delivering)
 
     async def _poll(
         self, job: JobRecord, generator: ImageGenerator[Any], resolved: ResolvedCredential
@@ -505,11 +499,15 @@ class JobRunner:
         try:
             return await (self._deliver_patiently(show) if patiently else show())
         except TelegramForbiddenError:
-            logger.info("user %d blocked the bot", job.user_id)
-            await self._users.set_active(job.user_id, active=False)
+            await self._blocked(job)
         except TelegramAPIError as e:
             logger.warning("could not tell the user: %s", type(e).__name__)
         return None
+
+    async def _blocked(self, job: JobRecord) -> None:
+        """Telegram says the user blocked the bot: nothing more is sent to them until they write."""
+        logger.info("user %d blocked the bot", job.user_id)
+        await self._users.set_active(job.user_id, active=False)
 
     async def _interrupt(self, job: JobRecord) -> None:
         """A paid call was in flight when the process died: never re-sent, the user decides."""
