@@ -18,11 +18,11 @@ from services.base import (
     Pending,
     SingleSecretCredential,
     Submission,
+    generated_image,
 )
 from services.errors import (
     AuthError,
     BadRequestError,
-    InvalidImageError,
     InvalidOptionError,
     NotFoundError,
     OutOfCreditsError,
@@ -38,7 +38,6 @@ from services.http import (
     RetryPolicy,
     describe_url,
 )
-from services.images import sniff_image
 
 logger = logging.getLogger(__name__)
 
@@ -325,15 +324,12 @@ class AiLunaClient(ImageGenerator[AiLunaCredential]):
         image = await self.show(credential, image_id=task_id)
         if image.url is None:
             return Pending("processing")
-        data = await self.download_image(credential, url=image.url)
-        try:
-            # The header tells the type; delivery decodes (and so verifies) the pixels once.
-            info = sniff_image(data)
-        except InvalidImageError as e:
-            raise UnexpectedResponseError(
-                f"image {image.id}: {describe_url(image.url)} is not an image", provider=PROVIDER
-            ) from e
-        return GeneratedImage(data=data, mime_type=info.mime_type, remote_id=image.id)
+        return generated_image(
+            await self.download_image(credential, url=image.url),
+            provider=PROVIDER,
+            where=f"image {image.id}: {describe_url(image.url)}",
+            remote_id=image.id,
+        )
 
     async def download_image(self, credential: AiLunaCredential, *, url: str) -> bytes:
         """The bytes behind an image's link (at most `max_result_bytes`), not checked further."""

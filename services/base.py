@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Generic, Literal, Self, TypeVar
 
-from services.errors import InvalidOptionError
+from services.errors import InvalidImageError, InvalidOptionError, UnexpectedResponseError
+from services.images import sniff_image
 
 Role = Literal["user", "model"]
 
@@ -124,6 +125,23 @@ class GeneratedImage:
     remote_id: str | None = None
     """The provider's own id of the stored image (AiLuna), for later actions on it."""
     credits: int | None = None
+
+
+def generated_image(
+    data: bytes,
+    *,
+    provider: str,
+    where: str,
+    remote_id: str | None = None,
+    credits: int | None = None,
+) -> GeneratedImage:
+    """A provider's result, its type read from the header; UnexpectedResponseError if the bytes
+    are not an image. Delivery decodes (and so verifies) the pixels once, later."""
+    try:
+        info = sniff_image(data)
+    except InvalidImageError as e:
+        raise UnexpectedResponseError(f"{where} is not an image", provider=provider) from e
+    return GeneratedImage(data=data, mime_type=info.mime_type, remote_id=remote_id, credits=credits)
 
 
 @dataclass(frozen=True, slots=True)

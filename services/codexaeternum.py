@@ -26,12 +26,12 @@ from services.base import (
     Pending,
     Submission,
     Turn,
+    generated_image,
     mask,
 )
 from services.errors import (
     AuthError,
     BadRequestError,
-    InvalidImageError,
     OutOfCreditsError,
     ProviderError,
     UnexpectedResponseError,
@@ -43,7 +43,7 @@ from services.http import (
     RequestObserver,
     RetryPolicy,
 )
-from services.images import fit_under, sniff_image
+from services.images import fit_under
 
 logger = logging.getLogger(__name__)
 
@@ -292,16 +292,16 @@ class CodexAeternumClient(
             raise UnexpectedResponseError(
                 f"{response.where}: the result is not a base64 string", provider=PROVIDER
             )
-        data = _decode_image(value, response.where)
-        try:
-            # The header tells the type; delivery decodes (and so verifies) the pixels once.
-            info = sniff_image(data)
-        except InvalidImageError as e:
-            raise UnexpectedResponseError(
-                f"{response.where}: the result is not an image", provider=PROVIDER
-            ) from e
-        logger.info("%s task %s done: %s, %d bytes", PROVIDER, task_id, info.format, info.size)
-        return GeneratedImage(data=data, mime_type=info.mime_type, credits=_credits(body))
+        image = generated_image(
+            _decode_image(value, response.where),
+            provider=PROVIDER,
+            where=f"{response.where}: the result",
+            credits=_credits(body),
+        )
+        logger.info(
+            "%s task %s done: %s, %d bytes", PROVIDER, task_id, image.mime_type, len(image.data)
+        )
+        return image
 
     async def describe(
         self, credential: CodexAeternumCredential, *, image: bytes, conversation: Sequence[Turn]
@@ -354,7 +354,7 @@ class CodexAeternumClient(
             text="\n\n".join(answers),
             credits=_credits(body),
             # A format conversion alone (a small GIF) is not worth telling the user about.
-            image_resized=fitted.changed and len(image) > MAX_DESCRIBE_IMAGE_BYTES,
+            image_resized=fitted.shrunk,
         )
 
     def _lock(self, key: str) -> asyncio.Lock:

@@ -310,13 +310,6 @@ def _checked_conversation(conversation: Sequence[Turn]) -> list[dict[str, str]]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Prepared:
-    data: bytes
-    mime_type: str
-    resized: bool
-
-
-@dataclass(frozen=True, slots=True)
 class _Sealed:
     body: bytes
     """The envelope, serialized."""
@@ -329,30 +322,22 @@ def _sealed_request(
     image: bytes, *, prompt: list[dict[str, str]], app_id: str, key: bytes, max_image_bytes: int
 ) -> _Sealed:
     """The request body for `image` and `prompt`, built with no copy outliving the call."""
-    prepared = _prepare_image(image, max_image_bytes)
+    fitted = fit_under(image, max_image_bytes)
     payload = {
         # Never a Telegram file URL: it carries the bot token. The provider prefers
         # imageUrl when both are set, so it is always empty.
         "imageUrl": "",
-        "imageBase64": base64.b64encode(prepared.data).decode("ascii"),
+        "imageBase64": base64.b64encode(fitted.data).decode("ascii"),
         "prompt": prompt,
-        "mimeType": prepared.mime_type,
+        "mimeType": fitted.mime_type,
         "appId": app_id,
     }
     return _Sealed(
         body=json.dumps(encrypt_envelope(payload, key)).encode("ascii"),
-        mime_type=prepared.mime_type,
-        image_bytes=len(prepared.data),
-        resized=prepared.resized,
+        mime_type=fitted.mime_type,
+        image_bytes=len(fitted.data),
+        resized=fitted.shrunk,
     )
-
-
-def _prepare_image(image: bytes, max_bytes: int) -> _Prepared:
-    """The image brought under `max_bytes`, with its type detected from the bytes sent."""
-    fitted = fit_under(image, max_bytes)
-    # A format conversion alone (a small GIF) is not worth telling the user about.
-    resized = fitted.changed and len(image) > max_bytes
-    return _Prepared(data=fitted.data, mime_type=fitted.mime_type, resized=resized)
 
 
 class DescribePictureClient(ImageDescriber[DescribePictureCredential]):

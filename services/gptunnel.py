@@ -18,11 +18,11 @@ from services.base import (
     Pending,
     SingleSecretCredential,
     Submission,
+    generated_image,
 )
 from services.errors import (
     AuthError,
     BadRequestError,
-    InvalidImageError,
     JobFailedError,
     NotFoundError,
     OutOfCreditsError,
@@ -38,7 +38,6 @@ from services.http import (
     RetryPolicy,
     describe_url,
 )
-from services.images import sniff_image
 
 logger = logging.getLogger(__name__)
 
@@ -176,15 +175,11 @@ class GPTunnelClient(ImageGenerator[GPTunnelCredential]):
             return Pending(status=task.status)
         if task.url is None:
             raise UnexpectedResponseError("task is done but has no result URL", provider=PROVIDER)
-        data = await self._download(task.url)
-        try:
-            # The header tells the type; delivery decodes (and so verifies) the pixels once.
-            info = sniff_image(data)
-        except InvalidImageError as e:
-            raise UnexpectedResponseError(
-                f"the result at {describe_url(task.url)} is not an image", provider=PROVIDER
-            ) from e
-        return GeneratedImage(data=data, mime_type=info.mime_type)
+        return generated_image(
+            await self._download(task.url),
+            provider=PROVIDER,
+            where=f"the result at {describe_url(task.url)}",
+        )
 
     async def _download(self, url: str) -> bytes:
         """The result image's bytes, fetched without any credential (a third-party host)."""

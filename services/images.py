@@ -1,7 +1,8 @@
 """Image checks and conversions: real type detection, fitting under a byte limit, Telegram photos.
 
-Every function here is synchronous, CPU-bound and touches no shared state, so the bot runs them
-through `asyncio.to_thread`. Each works on one decoded image at a time.
+Every function here is synchronous, CPU-bound and touches no shared state, so callers run them
+off the event loop (the bot on its image threads, the clients in `asyncio.to_thread`). Each works
+on one decoded image at a time.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import io
 import logging
 import math
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import ExifTags, Image, ImageOps
 
@@ -89,6 +90,9 @@ class FittedImage:
     data: bytes
     mime_type: str
     changed: bool
+    shrunk: bool = False
+    """It was over the limit, so it was made smaller (worth telling the user; a format
+    conversion alone is not)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +126,8 @@ def fit_under(data: bytes, max_bytes: int) -> FittedImage:
     info = inspect_image(data)
     if info.size <= max_bytes and info.format in _FIT_PASSTHROUGH and not info.animated:
         return FittedImage(data=data, mime_type=info.mime_type, changed=False)
-    return _shrink(_decode_frame(data, max_long_side=None), max_bytes, original_size=info.size)
+    fitted = _shrink(_decode_frame(data, max_long_side=None), max_bytes, original_size=info.size)
+    return replace(fitted, shrunk=info.size > max_bytes)
 
 
 def telegram_photo(data: bytes) -> TelegramPhoto:
