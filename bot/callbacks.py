@@ -97,6 +97,10 @@ class GalleryView(CallbackData, prefix="gal"):
     searched: bool = False
     """Whether the list has a search, whose text is kept for that list message in FSM data."""
 
+    def moved(self, **changes: object) -> GalleryView:
+        """This view with some fields changed, validated (a page stays within bounds)."""
+        return GalleryView.model_validate({**self.model_dump(), **changes})
+
 
 class GalleryButton(StrEnum):
     """What a button bound to one gallery image does."""

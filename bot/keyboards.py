@@ -201,16 +201,16 @@ def gallery_keyboard(
         sizes.append(1)
     paging = 0
     if view.page > 1:
-        builder.button(text=_("◀️ Previous"), callback_data=_moved(view, page=view.page - 1))
+        builder.button(text=_("◀️ Previous"), callback_data=view.moved(page=view.page - 1))
         paging += 1
     if has_next and view.page < GALLERY_PAGE_MAX:
-        builder.button(text=_("Next ▶️"), callback_data=_moved(view, page=view.page + 1))
+        builder.button(text=_("Next ▶️"), callback_data=view.moved(page=view.page + 1))
         paging += 1
     if paging:
         sizes.append(paging)
     builder.button(
         text=_("🖼 All images") if view.favorites else _("⭐ Favorites only"),
-        callback_data=_moved(view, page=1, favorites=not view.favorites),
+        callback_data=view.moved(page=1, favorites=not view.favorites),
     )
     sort_labels = {
         GallerySort.NEWEST: _("↕️ Newest first"),
@@ -218,7 +218,7 @@ def gallery_keyboard(
         GallerySort.NAME: _("↕️ By name"),
     }
     builder.button(
-        text=sort_labels[view.sort], callback_data=_moved(view, page=1, sort=_NEXT_SORT[view.sort])
+        text=sort_labels[view.sort], callback_data=view.moved(page=1, sort=_NEXT_SORT[view.sort])
     )
     sizes.append(2)
     builder.adjust(*sizes)
@@ -264,10 +264,6 @@ def _gallery_label(image: AiLunaImage) -> str:
     if len(name) > _GALLERY_LABEL_MAX:
         name = name[: _GALLERY_LABEL_MAX - 1].rstrip() + "…"
     return f"⭐ {name}" if image.favorite else name
-
-
-def _moved(view: GalleryView, **changes: object) -> GalleryView:
-    return GalleryView.model_validate({**view.model_dump(), **changes})
 
 
 def _acting(card: GalleryAction, action: GalleryButton) -> GalleryAction:

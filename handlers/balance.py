@@ -61,12 +61,10 @@ async def _quota_line(
     The count is per appId, so with the bot's shared key it is everyone's requests.
     """
     quota = providers.describepicture.quota
+    if quota is None:
+        return None
     resolved = await keychain.resolve(user_id, DescribePictureCredential.provider)
-    if (
-        quota is None
-        or resolved is None
-        or not isinstance(resolved.credential, DescribePictureCredential)
-    ):
+    if resolved is None or not isinstance(resolved.credential, DescribePictureCredential):
         return None
     app_id = resolved.credential.secret
     used = await quota.used(app_id)

@@ -40,13 +40,10 @@ async def bad_request(event: ErrorEvent) -> None:
 async def unexpected(event: ErrorEvent) -> None:
     """Log the failure (type and place, no secrets) and tell the user something went wrong."""
     logger.error("update %d failed: %s", event.update.update_id, origin(event.exception))
-    message = event.update.message or (
-        event.update.callback_query.message if event.update.callback_query else None
-    )
     if event.update.callback_query is not None:
         await event.update.callback_query.answer(_("Something went wrong. Please try again."))
-    elif message is not None:
-        await message.answer(_("Something went wrong. Please try again."))
+    elif event.update.message is not None:
+        await event.update.message.answer(_("Something went wrong. Please try again."))
 
 
 def create_router() -> Router:

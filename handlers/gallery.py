@@ -130,14 +130,22 @@ async def _search_of(state: FSMContext, view: GalleryView, list_id: int) -> str 
     return search if isinstance(search, str) else None
 
 
-async def _end_rename(bot: Bot, state: FSMContext, *, chat_id: int, outcome: str) -> _Rename | None:
-    """Leave the rename step; its prompt says `outcome`. The rename that was pending, if any."""
+async def _end_rename(
+    bot: Bot, state: FSMContext, *, chat_id: int, outcome: str | None = None
+) -> _Rename | None:
+    """Leave the rename step; its prompt says `outcome` (default: cancelled). The rename that
+    was pending, if any."""
     data = await state.get_data()
     pending = _Rename.from_data(data.pop(_RENAME, None))
     await state.set_data(data)
     await state.set_state(None)
     if pending is not None:
-        await _edit_quietly(bot, chat_id=chat_id, message_id=pending.prompt_id, text=outcome)
+        await _edit_quietly(
+            bot,
+            chat_id=chat_id,
+            message_id=pending.prompt_id,
+            text=outcome or _("Rename cancelled."),
+        )
     return pending
 
 
@@ -153,6 +161,8 @@ def _own_message(query: CallbackQuery) -> Message | None:
 
 
 async def _stale(query: CallbackQuery) -> None:
+    """The button no longer works: its image or list is gone, it is someone else's, or its data
+    does not parse (tampered, or from an older version)."""
     await query.answer(_("This button is no longer valid."), show_alert=True)
 
 
@@ -210,7 +220,7 @@ async def _fetch(
     page = await _list(providers, credential, view, search)
     if not page.items and view.page > 1:
         last = max(1, min(page.last_page or view.page - 1, view.page - 1))
-        view = _with(view, page=last)
+        view = view.moved(page=last)
         page = await _list(providers, credential, view, search)
     return page, view
 
@@ -235,7 +245,7 @@ async def _list_view(
     providers: Providers, credential: AiLunaCredential, view: GalleryView, search: str | None
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The list's text and buttons for this view. Raises ServiceError."""
-    view = _with(view, searched=search is not None)
+    view = view.moved(searched=search is not None)
     page, view = await _fetch(providers, credential, view, search)
     if page.last_page is not None:
         has_next = view.page < page.last_page
@@ -347,10 +357,6 @@ async def _open_gallery(
         await _remember_search(state, sent.message_id, search)
 
 
-def _with(view: GalleryView, **changes: Any) -> GalleryView:
-    return GalleryView.model_validate({**view.model_dump(), **changes})
-
-
 # --- the card ----------------------------------------------------------------------------------
 
 
@@ -438,11 +444,6 @@ async def view_button(
         bot, chat_id=message.chat.id, message_id=message.message_id, text=text, reply_markup=markup
     )
     await query.answer()
-
-
-async def stale_button(query: CallbackQuery) -> None:
-    """A gallery button whose data does not parse (tampered, or from an older version)."""
-    await _stale(query)
 
 
 # --- handlers: the card ------------------------------------------------------------------------
@@ -632,8 +633,7 @@ async def rename_button(
     if message is None:
         await _stale(query)
         return
-    cancelled = _("Rename cancelled.")
-    await _end_rename(bot, state, chat_id=message.chat.id, outcome=cancelled)
+    await _end_rename(bot, state, chat_id=message.chat.id)
     prompt = await bot.send_message(
         chat_id=message.chat.id,
         text=_(
@@ -656,25 +656,27 @@ async def stop_rename_button(query: CallbackQuery, bot: Bot, state: FSMContext) 
     if message is None:
         await _stale(query)
         return
-    cancelled = _("Rename cancelled.")
     pending = _Rename.from_data((await state.get_data()).get(_RENAME))
     if pending is not None and pending.prompt_id == message.message_id:
-        await _end_rename(bot, state, chat_id=message.chat.id, outcome=cancelled)
+        await _end_rename(bot, state, chat_id=message.chat.id)
     else:  # an older prompt, whose rename already ended
         await _edit_quietly(
-            bot, chat_id=message.chat.id, message_id=message.message_id, text=cancelled
+            bot,
+            chat_id=message.chat.id,
+            message_id=message.message_id,
+            text=_("Rename cancelled."),
         )
     await query.answer()
 
 
 async def cancel_rename(message: Message, bot: Bot, state: FSMContext) -> None:
     """/cancel while renaming: the name stays as it is."""
-    await _end_rename(bot, state, chat_id=message.chat.id, outcome=_("Rename cancelled."))
+    await _end_rename(bot, state, chat_id=message.chat.id)
 
 
 async def leave_rename(message: Message, bot: Bot, state: FSMContext) -> None:
     """Another command or a photo while renaming: the rename ends and that is handled as usual."""
-    await _end_rename(bot, state, chat_id=message.chat.id, outcome=_("Rename cancelled."))
+    await _end_rename(bot, state, chat_id=message.chat.id)
     raise SkipHandler
 
 
@@ -696,7 +698,7 @@ async def rename_text(
         return
     credential = await _credential(keychain, message.from_user.id)
     if credential is None:
-        await _end_rename(bot, state, chat_id=message.chat.id, outcome=_("Rename cancelled."))
+        await _end_rename(bot, state, chat_id=message.chat.id)
         text, markup = await _no_key(bot, keychain, message.from_user.id)
         await message.reply(text, reply_markup=markup)
         return
@@ -765,7 +767,7 @@ def create_router() -> Router:
     ):
         private.callback_query.register(handler, GalleryAction.filter(F.action == action))
     prefixes = (f"{GalleryView.__prefix__}:", f"{GalleryAction.__prefix__}:")
-    private.callback_query.register(stale_button, DataStartsWith(prefixes))
+    private.callback_query.register(_stale, DataStartsWith(prefixes))
     groups = Router(name="gallery_groups")
     groups.message.filter(InGroupChat())
     groups.message.register(gallery_in_group, Command("gallery"))

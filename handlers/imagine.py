@@ -26,7 +26,7 @@ def imagine_usage() -> str:
     return "\n".join(
         [
             _("Describe the image after /imagine, for example:"),
-            "<code>/imagine a lighthouse at dawn, watercolor --ar 16:9</code>",
+            _("<code>/imagine a lighthouse at dawn, watercolor --ar 16:9</code>"),
             _("Options: --provider gptunnel|codexaeternum|ailuna, --ar (GPTunnel), "
               "--res, --style, --medium, --filter (AiLuna)."),
         ]

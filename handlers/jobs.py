@@ -85,9 +85,6 @@ async def again(
     job = await _own_job(query, callback_data, store)
     if job is None:
         return
-    if callback_data.action is JobButton.RETRY and job.state is not JobState.INTERRUPTED:
-        await query.answer(_("This job was already retried or finished."))
-        return
     # An interrupted job is closed first, so a second press of Retry cannot start a second copy.
     if callback_data.action is JobButton.RETRY and not await store.jobs.transition(
         job.id,
@@ -129,12 +126,16 @@ async def favorite(
     job = await _own_job(query, callback_data, store)
     if job is None:
         return
+    if job.remote_id is None or not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
     resolved = await keychain.resolve(job.user_id, "ailuna")
+    # The image is in the account that made it: a key added or removed since is another account.
     credential = resolved.credential if resolved else None
     if (
-        job.remote_id is None
+        resolved is None
+        or resolved.source != job.credential_source
         or not isinstance(credential, AiLunaCredential)
-        or not isinstance(query.message, Message)
     ):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return

@@ -65,7 +65,8 @@ def update(template: Catalog, language: str) -> None:
 def main() -> int:
     """Update every catalog under locales/ (and English, always)."""
     template = extract()
-    languages = {p.name for p in LOCALES.iterdir() if p.is_dir()} | {"en"}
+    # A language is a folder with LC_MESSAGES (locales/ is also a package: __pycache__ is not).
+    languages = {p.parent.name for p in LOCALES.glob("*/LC_MESSAGES")} | {"en"}
     for language in sorted(languages):
         update(template, language)
         print(f"updated {language}: {len(template)} messages")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import Serve
-from tests.fakes.ailuna import KEY_ALICE
+from tests.fakes.ailuna import KEY_ALICE, KEY_BOB
 from tests.fakes.telegram import Chat, Message
 from tests.fakes.telegram_text import parse_html
 from tests.harness import (
@@ -145,3 +145,26 @@ async def test_credits_from_provider_answers_are_recorded(serve: Serve, tmp_path
         assert "describepicture" not in own  # paid with the operator's App ID
         operator = await iris.app.storage.credits.for_owner(0)
         assert operator["describepicture"].credits == iris.describepicture.credits[DESCRIBE_APP_ID]
+
+
+async def test_favorite_button_works_only_with_the_key_that_made_the_image(
+    serve: Serve, tmp_path: Path
+) -> None:
+    async with iris_running(serve, tmp_path, ailuna_api_key=KEY_BOB) as iris:
+        await iris.set_key(ALICE, "ailuna", KEY_ALICE)
+        mark = iris.api.mark()
+        await iris.say(ALICE, "/imagine a teapot --provider ailuna")
+        await iris.api.wait_for("sendPhoto", after=mark)
+        await iris.settled()
+        result = iris.api.bot_messages(ALICE.id)[-1]
+        star = next(b for b in result.buttons if "favorites" in b.text)
+        assert star.callback_data is not None
+        # Alice's own key is gone: the operator's key is another AiLuna account.
+        mark = iris.api.mark()
+        await iris.say(ALICE, "/delkey ailuna")
+        await iris.reply(ALICE.id, after=mark)
+        query = iris.api.press(ALICE, result, star.callback_data)
+        await iris.api.wait_until(lambda: iris.api.answers(query) is not None)
+        answer = iris.api.answers(query)
+        assert answer is not None and answer.text == "This button is no longer valid."
+        assert not [r for r in iris.servers["ailuna"].requests if r.method in ("PUT", "PATCH")]
