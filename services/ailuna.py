@@ -517,16 +517,25 @@ def _error_body(response: HttpResponse) -> tuple[str | None, tuple[str, ...]]:
 
 
 def _map_error(response: HttpResponse) -> ProviderError | None:
-    """What AiLuna's Laravel error bodies add to the status: the invalid fields' names, and
-    credits. None leaves the error to the status alone."""
+    """The typed error for AiLuna's Laravel error bodies; None leaves it to the status."""
     status = response.status
     message, fields = _error_body(response)
-    # The provider's own words stay out of the error (they could echo a key), field names do not.
-    said = f"{response.where} answered HTTP {status}"
-    if status in (400, 422) and fields:
-        return BadRequestError(
-            f"{said} (fields: {', '.join(fields)})", provider=PROVIDER, status=status
+    said = f"{response.where} answered HTTP {status}" + (f": {message}" if message else "")
+    if status in (400, 422):
+        if fields:
+            said += f" (fields: {', '.join(fields)})"
+        return BadRequestError(said, provider=PROVIDER, status=status)
+    if status in (402, 403):
+        words = (message or "").casefold()
+        if status == 402 or any(word in words for word in _CREDIT_WORDS):
+            return OutOfCreditsError(said, provider=PROVIDER, status=status)
+        return AuthError(said, provider=PROVIDER, status=status)
+    if status == 401:
+        return AuthError(said, provider=PROVIDER, status=status)
+    if status == 404:
+        return NotFoundError(said, provider=PROVIDER, status=status)
+    if status == 429:
+        return RateLimitedError(
+            said, provider=PROVIDER, status=status, retry_after=response.retry_after()
         )
-    if status == 403 and any(word in (message or "").casefold() for word in _CREDIT_WORDS):
-        return OutOfCreditsError(said, provider=PROVIDER, status=status)
     return None
