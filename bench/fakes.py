@@ -15,6 +15,7 @@ from unittest import mock
 from aiohttp import web
 
 from bench.spans import USER, Span, Spans, now
+from services.describepicture import PUBLISHED_KEY_HEX
 from tests.fakes import telegram as telegram_fake
 from tests.fakes.ailuna import AiLunaState, make_app
 from tests.fakes.describepicture import FakeDescribePicture
@@ -22,7 +23,6 @@ from tests.fakes.gptunnel import GPTunnelFake
 from tests.fakes.server import Handler
 from tests.fakes.telegram import FakeBotApi, Files, Params
 
-DESCRIBEPICTURE_KEY = "690c9d8f65f0d8a8572f1c29e9a30b1d67326281f395b3b649f3bb0afbf19d4b"
 _PROMPT_USER = re.compile(r"\bu(\d+)\b")
 
 
@@ -133,7 +133,7 @@ class SlowDescribePicture:
     """DescribePicture answering after `seconds`, with one App ID (and credits) per user."""
 
     def __init__(self) -> None:
-        self.fake = FakeDescribePicture(key=bytes.fromhex(DESCRIBEPICTURE_KEY))
+        self.fake = FakeDescribePicture(key=bytes.fromhex(PUBLISHED_KEY_HEX))
         self.seconds = 1.0
         self._owners: dict[str, int] = {}
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from bench.driver import Driver, Step, bench_user
 from bench.fakes import (
-    DESCRIBEPICTURE_KEY,
     BenchBotApi,
     Served,
     SlowAiLuna,
@@ -43,7 +42,7 @@ from bench.spans import Spans
 from bot.storage import open_storage
 from services.ailuna import AiLunaCredential
 from services.base import Credential
-from services.describepicture import DescribePictureCredential
+from services.describepicture import PUBLISHED_KEY_HEX, DescribePictureCredential
 from services.images import telegram_photo
 from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
 from tests.fakes.gptunnel import API_KEY as GPTUNNEL_KEY
@@ -429,7 +428,7 @@ class _Bench:
                 "GPTUNNEL_URL": self._servers["gptunnel"].url,
                 "GPTUNNEL_API_KEY": GPTUNNEL_KEY,
                 "DESCRIBEPICTURE_URL": self._servers["describepicture"].url + DESCRIBEPICTURE_PATH,
-                "DESCRIBEPICTURE_KEY": DESCRIBEPICTURE_KEY,
+                "DESCRIBEPICTURE_KEY": PUBLISHED_KEY_HEX,
                 "AILUNA_URL": self._servers["ailuna"].url,
                 "CODEXAETERNUM_URL": NOWHERE,
                 # Each user starts one job; the limit would only distort the throughput run.

@@ -15,6 +15,8 @@ Serve = Callable[[web.Application], Awaitable[LoopbackServer]]
 
 FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002, max_retry_after=5)
 """Production retry logic with delays short enough that tests never notice them."""
+SHORT_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=1, sock_read=0.3)
+"""A client timeout that gives up on a silent server within a test's patience."""
 
 
 @pytest.fixture

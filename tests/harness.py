@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import random
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,8 @@ from bot.app import Application, create_application
 from bot.config import Settings, load_settings
 from bot.jobs.timing import Timing
 from bot.storage.jobs import JobRecord
+from services.base import mask
+from services.describepicture import PUBLISHED_KEY_HEX
 from tests.conftest import Serve
 from tests.fakes.ailuna import AiLunaState, make_app
 from tests.fakes.codexaeternum import FakeCodexAeternum
@@ -24,8 +28,9 @@ from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
 from tests.fakes.describepicture import FakeDescribePicture
 from tests.fakes.gptunnel import GPTunnelFake
 from tests.fakes.server import LoopbackServer
-from tests.fakes.telegram import ApiCall, Chat, FakeBotApi, Message, User
+from tests.fakes.telegram import ApiCall, Chat, FakeBotApi, Message, User, _user_json
 
+ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "4242:AAE_test-token-that-is-long-enough-123456"
 GPTUNNEL_KEY = "shds-FAKEgptunnelKEY0123456789abcdef"
 DESCRIBE_APP_ID = "app-id-0123456789-alice"
@@ -46,6 +51,74 @@ def photo_bytes(width: int = 64, height: int = 48, fmt: str = "JPEG", seed: int 
     buffer = io.BytesIO()
     image.save(buffer, fmt)
     return buffer.getvalue()
+
+
+def text_has(fragment: str) -> Callable[[ApiCall], bool]:
+    """Calls whose text contains `fragment`."""
+    return lambda call: fragment in str(call.params.get("text", ""))
+
+
+def text_of(call: ApiCall) -> str:
+    """The text a call carried, as sent (HTML); empty if it had none."""
+    return str(call.params.get("text", ""))
+
+
+def replied_to(call: ApiCall) -> int | None:
+    """The message a send call answers, if any."""
+    reply = call.params.get("reply_parameters")
+    return None if reply is None else int(reply["message_id"])
+
+
+def press_raw(api: FakeBotApi, user: User, message: Message, data: str) -> str:
+    """A button press carrying any data, as a tampering client sends it; the query id."""
+    # The fake's own `press` only sends data of a button the message has.
+    current = api.message(message.chat_id, message.message_id)
+    chat = api._chats[current.chat_id]
+    api._enter(user, chat)
+    query_id = str(next(api._query_ids))
+    api._open_queries.add(query_id)
+    api._enqueue(
+        {
+            "callback_query": {
+                "id": query_id,
+                "from": _user_json(user),
+                "message": api._message_json(current),
+                "chat_instance": str(-chat.id),
+                "data": data,
+            }
+        }
+    )
+    return query_id
+
+
+def db_bytes(data_dir: Path) -> bytes:
+    """The raw bytes of the database and its WAL and shared-memory files."""
+    files = [data_dir / name for name in ("iris.db", "iris.db-wal", "iris.db-shm")]
+    assert files[0].exists()
+    return b"".join(f.read_bytes() for f in files if f.exists())
+
+
+def assert_absent(secrets: Iterable[str], haystack: str | bytes, where: str) -> None:
+    """None of the secrets occurs in the text or bytes."""
+    for secret in secrets:
+        found = secret.encode() in haystack if isinstance(haystack, bytes) else secret in haystack
+        assert not found, f"a secret ({mask(secret)}) leaked into {where}"
+
+
+@asynccontextmanager
+async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`python -m bot` running until the block ends (then killed if still alive)."""
+    log = (cwd / "bot.log").open("ab")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=cwd, env=env, stdout=log, stderr=log
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+        log.close()
 
 
 @dataclass
@@ -134,6 +207,49 @@ class Iris:
         )
 
 
+def creates(iris: Iris) -> int:
+    """GPTunnel create requests received: each one may cost money."""
+    return iris.requests("gptunnel", "POST", "/v1/media/create")
+
+
+def provider_requests(iris: Iris) -> int:
+    """Requests any provider fake received."""
+    return sum(
+        len(iris.servers[name].requests)
+        for name in ("gptunnel", "codexaeternum", "describepicture", "ailuna")
+    )
+
+
+async def answer_of(iris: Iris, query_id: str) -> str | None:
+    """What answerCallbackQuery said to a press, once the bot answered it."""
+    await iris.api.wait_until(lambda: iris.api.answers(query_id) is not None)
+    answer = iris.api.answers(query_id)
+    assert answer is not None
+    return answer.text
+
+
+async def status_deleted(iris: Iris, chat_id: int, *, after: int) -> None:
+    """Wait until a job's status message is deleted: the job is done by then."""
+    await iris.api.wait_for(
+        "deleteMessage",
+        where=lambda c: (
+            int(c.params["chat_id"]) == chat_id
+            and iris.api.message(chat_id, int(c.params["message_id"])).from_bot
+        ),
+        after=after,
+    )
+
+
+async def fill_quota(iris: Iris, app_id: str, *, hits: int, first: float) -> None:
+    """Count `hits` DescribePicture requests for an appId, one a second from `first`."""
+    key = hashlib.sha256(app_id.encode()).hexdigest()
+    for i in range(hits):
+        free_at = await iris.app.storage.quota.try_acquire(
+            key, now=first + i, window=3600, limit=100
+        )
+        assert free_at is None
+
+
 def settings_for(tmp_path: Path, urls: dict[str, str], **overrides: Any) -> Settings:
     """Settings pointing every endpoint at the loopback fakes."""
     values: dict[str, Any] = {
@@ -161,7 +277,7 @@ async def iris_running(
     gptunnel = GPTunnelFake()
     codex = FakeCodexAeternum(users={CODEX_EMAIL: CODEX_SECRET})
     describepicture = FakeDescribePicture(
-        key=bytes.fromhex("690c9d8f65f0d8a8572f1c29e9a30b1d67326281f395b3b649f3bb0afbf19d4b"),
+        key=bytes.fromhex(PUBLISHED_KEY_HEX),
         credits={DESCRIBE_APP_ID: 100},
     )
     ailuna = AiLunaState()

@@ -38,14 +38,13 @@ from services.errors import (
     UnavailableError,
     UnexpectedResponseError,
 )
-from tests.conftest import FAST_RETRY, Serve
+from tests.conftest import FAST_RETRY, SHORT_TIMEOUT, Serve
 from tests.fakes import ailuna as fake
 from tests.fakes.ailuna import KEY_ALICE, KEY_BOB, AiLunaState, Canned, make_png
 from tests.fakes.server import LoopbackServer, RecordedRequest
 
 ALICE = AiLunaCredential(KEY_ALICE)
 BOB = AiLunaCredential(KEY_BOB)
-SHORT_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=1, sock_read=0.3)
 IMAGES = "/api/v1/images"
 FORM = "application/x-www-form-urlencoded"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from tests.harness import (
     GPTUNNEL_KEY,
     GROUP,
     Iris,
+    fill_quota,
     iris_running,
 )
 
@@ -52,16 +52,6 @@ async def age(iris: Iris, owner: int, provider: str, seconds: float) -> None:
         "UPDATE credits SET updated_at = ? WHERE owner_id = ? AND provider = ?",
         (time.time() - seconds, owner, provider),
     )
-
-
-async def fill_quota(iris: Iris, app_id: str, *, hits: int, first: float) -> None:
-    """Count `hits` DescribePicture requests for an appId, one a second from `first`."""
-    key = hashlib.sha256(app_id.encode()).hexdigest()
-    for i in range(hits):
-        free_at = await iris.app.storage.quota.try_acquire(
-            key, now=first + i, window=3600, limit=100
-        )
-        assert free_at is None
 
 
 async def test_own_keys_show_their_last_credits_and_age(serve: Serve, tmp_path: Path) -> None:
@@ -124,7 +114,6 @@ async def test_shared_keys_say_so_without_the_operators_balance(
             "",
             "Add a key with /setkey in private chat.",
         ]
-        assert not any("424242" in line or "515151" in line for line in lines)
 
 
 async def test_own_app_id_quota_is_separate_from_the_shared_one(

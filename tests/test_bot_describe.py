@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,8 +21,11 @@ from tests.harness import (
     DESCRIBE_APP_ID,
     GROUP,
     Iris,
+    fill_quota,
     iris_running,
     photo_bytes,
+    replied_to,
+    text_has,
 )
 
 PHOTO = photo_bytes(seed=1)
@@ -36,17 +38,6 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 def to_chat(chat_id: int) -> Callable[[ApiCall], bool]:
     """Calls aimed at one chat."""
     return lambda call: int(call.params["chat_id"]) == chat_id
-
-
-def text_has(fragment: str) -> Callable[[ApiCall], bool]:
-    """sendMessage/editMessageText calls whose text contains `fragment`."""
-    return lambda call: fragment in str(call.params.get("text", ""))
-
-
-def replied_to(call: ApiCall) -> int | None:
-    """The message a sendMessage call answers, if any."""
-    reply = call.params.get("reply_parameters")
-    return None if reply is None else int(reply["message_id"])
 
 
 def payload(image: bytes, question: str, *, mime_type: str = "image/jpeg") -> dict[str, Any]:
@@ -295,20 +286,16 @@ async def test_provider_errors_are_short_and_keep_secrets(serve: Serve, tmp_path
 
 async def test_local_hourly_quota_refuses_before_sending(serve: Serve, tmp_path: Path) -> None:
     async with iris_running(serve, tmp_path, describepicture_app_id=DESCRIBE_APP_ID) as iris:
-        key = hashlib.sha256(DESCRIBE_APP_ID.encode()).hexdigest()
         first = time.time() - 1800
-        for i in range(100):
-            free_at = await iris.app.storage.quota.try_acquire(
-                key, now=first + i, window=3600, limit=100
-            )
-            assert free_at is None
+        await fill_quota(iris, DESCRIBE_APP_ID, hits=100, first=first)
         frees = datetime.fromtimestamp(first + 3600, UTC).strftime("%H:%M")
         mark = iris.api.mark()
         iris.api.send_photo(ALICE, Chat.private(ALICE), PHOTO)
         shown = await failure(iris, 1, after=mark)
         assert shown == f"DescribePicture: the hourly quota is used up. It frees up at {frees} UTC."
         assert iris.describepicture.payloads == []
-        assert (await iris.job(1)).error == "quota"
+        job = await iris.job(1)
+        assert (job.state, job.error) == ("failed", "quota")
 
 
 async def test_long_answer_arrives_in_parts_cut_at_boundaries(serve: Serve, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from tests.harness import (
     GPTUNNEL_KEY,
     GROUP,
     Iris,
+    answer_of,
     iris_running,
     photo_bytes,
 )
@@ -164,7 +165,5 @@ async def test_favorite_button_works_only_with_the_key_that_made_the_image(
         await iris.say(ALICE, "/delkey ailuna")
         await iris.reply(ALICE.id, after=mark)
         query = iris.api.press(ALICE, result, star.callback_data)
-        await iris.api.wait_until(lambda: iris.api.answers(query) is not None)
-        answer = iris.api.answers(query)
-        assert answer is not None and answer.text == "This button is no longer valid."
+        assert await answer_of(iris, query) == "This button is no longer valid."
         assert not [r for r in iris.servers["ailuna"].requests if r.method in ("PUT", "PATCH")]

@@ -11,17 +11,12 @@ from PIL import Image
 from tests.conftest import Serve
 from tests.fakes.gptunnel import refuse
 from tests.fakes.telegram import ApiCall
-from tests.harness import ALICE, BOB, GPTUNNEL_KEY, GROUP, Iris, iris_running
+from tests.harness import ALICE, BOB, GPTUNNEL_KEY, GROUP, Iris, iris_running, text_has
 
 
 def to_chat(chat_id: int) -> Callable[[ApiCall], bool]:
     """Calls aimed at one chat."""
     return lambda call: int(call.params["chat_id"]) == chat_id
-
-
-def text_has(fragment: str) -> Callable[[ApiCall], bool]:
-    """sendMessage/editMessageText calls whose text contains `fragment`."""
-    return lambda call: fragment in str(call.params.get("text", ""))
 
 
 async def status_of(iris: Iris, job_id: int) -> int:
@@ -206,8 +201,7 @@ async def test_jobs_beyond_the_user_limit_wait_in_order(serve: Serve, tmp_path: 
         await iris.api.wait_until(lambda: len(iris.gptunnel.tasks) == 1)
         mark = iris.api.mark()
         await iris.say(ALICE, "/imagine second")
-        waiting = await iris.api.wait_for("sendMessage", where=text_has("Waiting"), after=mark)
-        assert waiting is not None
+        await iris.api.wait_for("sendMessage", where=text_has("Waiting"), after=mark)
         assert len(iris.gptunnel.tasks) == 1  # the second has not been sent
         iris.gptunnel.final_status = "done"
         await iris.api.wait_until(lambda: len(iris.api.calls_of("sendPhoto")) == 2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,11 @@ from tests.harness import (
     GPTUNNEL_KEY,
     GROUP,
     Iris,
+    assert_absent,
+    db_bytes,
     iris_running,
+    provider_requests,
+    text_of,
 )
 
 WRONG_CODEX_SECRET = "codex-wrong-secret-9876543210"
@@ -52,20 +56,6 @@ AILUNA_LIST = "/api/v1/images"
 NAMES = ("GPTunnel", "CodexAeternum", "AiLuna", "DescribePicture")
 
 
-def db_bytes(data_dir: Path) -> bytes:
-    """The raw bytes of the database and its WAL and shared-memory files."""
-    files = [data_dir / name for name in ("iris.db", "iris.db-wal", "iris.db-shm")]
-    assert files[0].exists()
-    return b"".join(f.read_bytes() for f in files if f.exists())
-
-
-def assert_absent(secrets: Iterable[str], haystack: str | bytes, where: str) -> None:
-    """None of the secrets occurs in the text or bytes."""
-    for secret in secrets:
-        found = secret.encode() in haystack if isinstance(haystack, bytes) else secret in haystack
-        assert not found, f"a secret ({mask(secret)}) leaked into {where}"
-
-
 @asynccontextmanager
 async def watched(
     serve: Serve, tmp_path: Path, caplog: pytest.LogCaptureFixture, **overrides: Any
@@ -88,11 +78,6 @@ async def answer_to(iris: Iris, user: User, text: str, *, chat: Chat | None = No
     mark = iris.api.mark()
     sent = await iris.say(user, text, chat=chat)
     return await iris.reply(sent.chat_id, after=mark)
-
-
-def text_of(call: ApiCall) -> str:
-    """The text a sendMessage or editMessageText call carried, as sent (HTML)."""
-    return str(call.params["text"])
 
 
 def deletions(iris: Iris, message: Message) -> list[ApiCall]:
@@ -120,14 +105,6 @@ def last_bot_message(iris: Iris, chat_id: int) -> Message:
 async def stored(iris: Iris, user: User, provider: str) -> tuple[str, ...] | None:
     """The credential parts the bot keeps for the user, decrypted."""
     return await iris.app.storage.credentials.get(user.id, provider)
-
-
-def provider_requests(iris: Iris) -> int:
-    """Requests any provider fake received."""
-    return sum(
-        len(iris.servers[name].requests)
-        for name in ("gptunnel", "codexaeternum", "describepicture", "ailuna")
-    )
 
 
 # --- /setkey in private ------------------------------------------------------------------------

@@ -11,14 +11,7 @@ from bot.storage import open_storage
 from bot.storage.jobs import JobKind, JobState, NewJob
 from tests.conftest import Serve
 from tests.fakes.gptunnel import hang
-from tests.harness import ALICE, GPTUNNEL_KEY, Iris, iris_running
-
-CREATE = ("POST", "/v1/media/create")
-
-
-def creates(iris: Iris) -> int:
-    """Create requests GPTunnel received: each one may cost money."""
-    return iris.requests("gptunnel", *CREATE)
+from tests.harness import ALICE, GPTUNNEL_KEY, Iris, creates, iris_running
 
 
 async def stop_during_a_paid_call(iris: Iris) -> None:

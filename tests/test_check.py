@@ -22,8 +22,8 @@ from tests.conftest import Serve
 from tests.fakes import ailuna, gptunnel
 from tests.fakes.codexaeternum import FakeCodexAeternum
 from tests.fakes.telegram import FakeBotApi
+from tests.harness import TOKEN
 
-TOKEN = "4242:AAE_test-token-that-is-long-enough-123456"
 OTHER_TOKEN = "4242:AAE_another-token-that-is-long-enough-99"
 WRONG_GPTUNNEL_KEY = "shds-WRONGgptunnelKEY9876543210fedcba"
 EMAIL = "operator@example.com"

@@ -31,14 +31,13 @@ from services.errors import (
     UnavailableError,
     UnexpectedResponseError,
 )
-from tests.conftest import FAST_RETRY, Serve
+from tests.conftest import FAST_RETRY, SHORT_TIMEOUT, Serve
 from tests.fakes.codexaeternum import HANG, MALFORMED, Canned, FakeCodexAeternum, PendingStyle
 from tests.fakes.server import LoopbackServer
 
 EMAIL = "ada@example.com"
 SECRET = "s3cr3t-stoken-0123456789abcdef"
 CREDENTIAL = CodexAeternumCredential(EMAIL, SECRET)
-SHORT_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=1, sock_read=0.3)
 EXCHANGE = ("POST", "/login/tokenexchange/")
 GENERATE = ("POST", "/api/dev/image/")
 FETCH = ("GET", "/api/dev/image/")

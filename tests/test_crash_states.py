@@ -15,16 +15,25 @@ from pathlib import Path
 
 from bot.storage import open_storage
 from bot.storage.jobs import TERMINAL, JobKind, JobState, NewJob
+from services.describepicture import PUBLISHED_KEY_HEX
 from tests.conftest import Serve
 from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
 from tests.fakes.describepicture import FakeDescribePicture
 from tests.fakes.gptunnel import API_KEY, GPTunnelFake
 from tests.fakes.server import LoopbackServer
 from tests.fakes.telegram import ApiCall, Chat, FakeBotApi, Message, User
-from tests.harness import ALICE, DESCRIBE_APP_ID, GPTUNNEL_KEY, TOKEN, iris_running, photo_bytes
-from tests.test_e2e import ROOT, bot_process
+from tests.harness import (
+    ALICE,
+    DESCRIBE_APP_ID,
+    GPTUNNEL_KEY,
+    ROOT,
+    TOKEN,
+    bot_process,
+    iris_running,
+    photo_bytes,
+    text_has,
+)
 
-DESCRIBEPICTURE_KEY = "690c9d8f65f0d8a8572f1c29e9a30b1d67326281f395b3b649f3bb0afbf19d4b"
 FINAL = frozenset(state.value for state in TERMINAL)
 WAIT = 30.0
 """Seconds a real process may take to start and act (imports alone take a few)."""
@@ -61,7 +70,7 @@ async def make_world(serve: Serve, tmp_path: Path, **env: str) -> World:
     api = FakeBotApi(TOKEN)
     gptunnel = GPTunnelFake(progress=())
     describepicture = FakeDescribePicture(
-        key=bytes.fromhex(DESCRIBEPICTURE_KEY), credits={DESCRIBE_APP_ID: 100}
+        key=bytes.fromhex(PUBLISHED_KEY_HEX), credits={DESCRIBE_APP_ID: 100}
     )
     telegram = await serve(api.app())
     gptunnel_server = await serve(gptunnel.app())
@@ -80,7 +89,7 @@ async def make_world(serve: Serve, tmp_path: Path, **env: str) -> World:
             "GPTUNNEL_URL": gptunnel_server.url,
             "GPTUNNEL_API_KEY": API_KEY,
             "DESCRIBEPICTURE_URL": describe_server.url + DESCRIBEPICTURE_PATH,
-            "DESCRIBEPICTURE_KEY": DESCRIBEPICTURE_KEY,
+            "DESCRIBEPICTURE_KEY": PUBLISHED_KEY_HEX,
             "DESCRIBEPICTURE_APP_ID": DESCRIBE_APP_ID,
             "DATA_DIR": str(data_dir),
             "LOG_LEVEL": "DEBUG",
@@ -110,11 +119,6 @@ async def restarted(world: World, tmp_path: Path, until: Callable[[], Awaitable[
     assert "Traceback" not in log
     assert TOKEN not in log
     assert API_KEY not in log
-
-
-def text_has(fragment: str) -> Callable[[ApiCall], bool]:
-    """Calls whose text holds `fragment`."""
-    return lambda call: fragment in str(call.params.get("text", ""))
 
 
 async def held(event: asyncio.Event) -> None:

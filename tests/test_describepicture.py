@@ -39,7 +39,7 @@ from services.errors import (
     UnavailableError,
     UnexpectedResponseError,
 )
-from tests.conftest import FAST_RETRY, Serve
+from tests.conftest import FAST_RETRY, SHORT_TIMEOUT, Serve
 from tests.fakes.describepicture import (
     DOCUMENTED_ERROR,
     PATH,
@@ -51,7 +51,6 @@ from tests.fakes.server import LoopbackServer
 KEY = bytes.fromhex(PUBLISHED_KEY_HEX)
 APP_ID = "app-7f3c9e21d4b8"
 CREDENTIAL = DescribePictureCredential(APP_ID)
-SHORT = aiohttp.ClientTimeout(total=None, sock_connect=1, sock_read=0.3)
 ASK = (Turn("user", "What is in this picture?"),)
 
 
@@ -106,7 +105,7 @@ class Env:
         *,
         quota: HourlyQuota | None = None,
         key: bytes = KEY,
-        timeout: aiohttp.ClientTimeout = SHORT,
+        timeout: aiohttp.ClientTimeout = SHORT_TIMEOUT,
         max_image_bytes: int = 5_000_000,
     ) -> DescribePictureClient:
         return DescribePictureClient(

@@ -7,33 +7,13 @@ import json
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tests.conftest import Serve
 from tests.fakes.gptunnel import API_KEY, GPTunnelFake
 from tests.fakes.server import LoopbackServer
 from tests.fakes.telegram import Chat, FakeBotApi
-from tests.harness import ALICE, TOKEN
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@asynccontextmanager
-async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`python -m bot` running until the block ends (then killed if still alive)."""
-    log = (cwd / "bot.log").open("ab")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=cwd, env=env, stdout=log, stderr=log
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await process.wait()
-        log.close()
+from tests.harness import ALICE, ROOT, TOKEN, bot_process
 
 
 async def pending_gptunnel_setup(

@@ -44,8 +44,8 @@ from tests.fakes.telegram import (
     User,
 )
 from tests.fakes.telegram_text import EntitiesError, Entity, parse_html
+from tests.harness import TOKEN
 
-TOKEN = "4242:AAE_test-token-that-is-long-enough-123456"
 ALICE = User(id=1001, first_name="Alice", username="alice_w", language_code="en")
 BOB = User(id=1002, first_name="Bob", username="bobby_b", language_code="es-419")
 ALICE_CHAT = Chat.private(ALICE)

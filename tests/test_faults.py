@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,7 @@ from tests.harness import (
     DESCRIBE_APP_ID,
     GPTUNNEL_KEY,
     Iris,
+    creates,
     iris_running,
     photo_bytes,
 )
@@ -58,11 +57,6 @@ NO_CREDITS = "GPTunnel: your account is out of credits. Top it up and try again.
 UNREADABLE = "{provider} sent an answer I could not read. Try again later."
 PENDING = {"code": 0, "id": "0" * 24, "status": "processing"}
 """A poll answer's start, for a body cut off halfway (its content is never read)."""
-
-
-def creates(iris: Iris) -> int:
-    """GPTunnel create requests received: each one may cost money."""
-    return iris.requests("gptunnel", "POST", "/v1/media/create")
 
 
 def polls(iris: Iris) -> int:
@@ -393,24 +387,6 @@ async def test_describepicture_hang_is_ended_by_the_deadline(serve: Serve, tmp_p
             "(and charged for) it. Check your DescribePicture account before trying again."
         )
         assert len(iris.describepicture.payloads) == 1
-
-
-async def test_local_hourly_quota_spends_no_request(serve: Serve, tmp_path: Path) -> None:
-    async with iris_running(serve, tmp_path, describepicture_app_id=DESCRIBE_APP_ID) as iris:
-        key = hashlib.sha256(DESCRIBE_APP_ID.encode()).hexdigest()
-        first = time.time() - 600
-        for i in range(100):
-            assert (
-                await iris.app.storage.quota.try_acquire(key, now=first + i, window=3600, limit=100)
-                is None
-            )
-        job = await describe_once(iris)
-        assert (job.state, job.error) == ("failed", "quota")
-        frees = datetime.fromtimestamp(first + 3600, UTC).strftime("%H:%M")
-        assert status_text(iris, job) == (
-            f"DescribePicture: the hourly quota is used up. It frees up at {frees} UTC."
-        )
-        assert iris.describepicture.payloads == []
 
 
 async def test_ailuna_store_cut_off_is_never_resent(serve: Serve, tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from services.gptunnel import (
     GPTunnelCredential,
     MediaTask,
 )
-from tests.conftest import FAST_RETRY, Serve
+from tests.conftest import FAST_RETRY, SHORT_TIMEOUT, Serve
 from tests.fakes.gptunnel import (
     API_KEY,
     GPTunnelFake,
@@ -43,7 +43,6 @@ from tests.fakes.gptunnel import (
 from tests.fakes.server import LoopbackServer
 
 KEY = GPTunnelCredential(API_KEY)
-SHORT_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=1, sock_read=0.3)
 CREATE = ("POST", "/v1/media/create")
 RESULT = ("POST", "/v1/media/result")
 TASK_ID = "6880f043e6060500018821de"

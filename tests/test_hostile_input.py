@@ -5,14 +5,13 @@ from __future__ import annotations
 import base64
 import io
 import random
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from tests.conftest import Serve
-from tests.fakes.telegram import BOT, ApiCall, Chat, FakeBotApi, Message, User, _user_json
+from tests.fakes.telegram import BOT, Chat, FakeBotApi, Message, User
 from tests.harness import (
     ALICE,
     BOB,
@@ -20,8 +19,14 @@ from tests.harness import (
     GPTUNNEL_KEY,
     GROUP,
     Iris,
+    answer_of,
     iris_running,
     photo_bytes,
+    press_raw,
+    provider_requests,
+    replied_to,
+    status_deleted,
+    text_has,
 )
 
 USAGE = "Describe the image after /imagine"
@@ -47,62 +52,11 @@ GROUP_ANONYMOUS_BOT = {
 """Who Telegram says sent a message that an anonymous group admin sent."""
 
 
-def press_raw(api: FakeBotApi, user: User, message: Message, data: str) -> str:
-    """A button press carrying any data, as a tampering client sends it; the query id.
-
-    The fake's own `press` only sends data of a button the message has.
-    """
-    current = api.message(message.chat_id, message.message_id)
-    chat = api._chats[current.chat_id]
-    api._enter(user, chat)
-    query_id = str(next(api._query_ids))
-    api._open_queries.add(query_id)
-    api._enqueue(
-        {
-            "callback_query": {
-                "id": query_id,
-                "from": _user_json(user),
-                "message": api._message_json(current),
-                "chat_instance": str(-chat.id),
-                "data": data,
-            }
-        }
-    )
-    return query_id
-
-
-async def answer_of(iris: Iris, query_id: str) -> str | None:
-    """What answerCallbackQuery said to a press, once the bot answered it."""
-    await iris.api.wait_until(lambda: iris.api.answers(query_id) is not None)
-    answer = iris.api.answers(query_id)
-    assert answer is not None
-    return answer.text
-
-
-def text_has(fragment: str) -> Callable[[ApiCall], bool]:
-    """Calls whose text contains `fragment`."""
-    return lambda call: fragment in str(call.params.get("text", ""))
-
-
-def replied_to(call: ApiCall) -> int | None:
-    """The message a send call answers, if any."""
-    reply = call.params.get("reply_parameters")
-    return None if reply is None else int(reply["message_id"])
-
-
 def assert_no_failure(iris: Iris) -> None:
     """Nothing surprised the fake Bot API, and no user was told something went wrong."""
     assert iris.api.errors == []
     said = [str(c.params.get("text", "")) for c in iris.api.calls]
     assert not any(SOMETHING_WRONG in text for text in said)
-
-
-def provider_requests(iris: Iris) -> int:
-    """Requests any provider fake received."""
-    return sum(
-        len(iris.servers[name].requests)
-        for name in ("gptunnel", "codexaeternum", "describepicture", "ailuna")
-    )
 
 
 # --- prompts -----------------------------------------------------------------------------------
@@ -237,18 +191,6 @@ async def described(iris: Iris, request: Message, *, after: int) -> str:
     )  # fmt: skip
     await status_deleted(iris, request.chat_id, after=after)
     return str(answer.params["text"])
-
-
-async def status_deleted(iris: Iris, chat_id: int, *, after: int) -> None:
-    """Wait until a job's status message is deleted: the job is done by then."""
-    await iris.api.wait_for(
-        "deleteMessage",
-        where=lambda c: (
-            int(c.params["chat_id"]) == chat_id
-            and iris.api.message(chat_id, int(c.params["message_id"])).from_bot
-        ),
-        after=after,
-    )
 
 
 async def failure(iris: Iris, job_id: int, *, after: int) -> str:

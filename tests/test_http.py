@@ -26,9 +26,7 @@ from services.errors import (
     UnexpectedResponseError,
 )
 from services.http import HttpClient, HttpResponse, RetryPolicy, describe_url, parse_retry_after
-from tests.conftest import FAST_RETRY, Serve
-
-SHORT = aiohttp.ClientTimeout(total=None, sock_connect=1, sock_read=0.3)
+from tests.conftest import FAST_RETRY, SHORT_TIMEOUT, Serve
 
 
 class Script:
@@ -139,7 +137,7 @@ async def test_timeout_on_a_paid_request_is_outcome_unknown_and_sent_once(
     app.router.add_post("/api", Script("hang").handle)
     server = await serve(app)
     client = HttpClient(
-        session, provider="demo", base_url=server.url, retry=FAST_RETRY, timeout=SHORT
+        session, provider="demo", base_url=server.url, retry=FAST_RETRY, timeout=SHORT_TIMEOUT
     )
     with pytest.raises(OutcomeUnknownError):
         await client.request("POST", "/api", safe=False, json_body={})
@@ -153,7 +151,7 @@ async def test_timeout_on_a_safe_request_is_retried_then_reported(
     app.router.add_get("/api", Script("hang").handle)
     server = await serve(app)
     client = HttpClient(
-        session, provider="demo", base_url=server.url, retry=FAST_RETRY, timeout=SHORT
+        session, provider="demo", base_url=server.url, retry=FAST_RETRY, timeout=SHORT_TIMEOUT
     )
     with pytest.raises(ProviderTimeoutError) as info:
         await client.request("GET", "/api", safe=True)
@@ -405,7 +403,7 @@ async def test_observer_hears_every_attempt(serve: Serve, session: aiohttp.Clien
         heard.append((provider, outcome))
 
     client = HttpClient(
-        session, provider="demo", base_url=server.url, retry=FAST_RETRY, timeout=SHORT,
+        session, provider="demo", base_url=server.url, retry=FAST_RETRY, timeout=SHORT_TIMEOUT,
         observer=observer,
     )  # fmt: skip
     await client.request("GET", "/api", safe=True)

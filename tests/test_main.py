@@ -10,8 +10,8 @@ from pathlib import Path
 
 from tests.conftest import Serve
 from tests.fakes.telegram import FakeBotApi
+from tests.harness import TOKEN
 
-TOKEN = "4242:AAE_test-token-that-is-long-enough-123456"
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -8,7 +8,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from services.base import mask
 from tests.conftest import Serve
 from tests.fakes.ailuna import KEY_ALICE, KEY_BOB
 from tests.fakes.server import RecordedRequest
-from tests.fakes.telegram import BOT, ApiCall, Chat, Message, User
+from tests.fakes.telegram import BOT, Chat, Message, User
 from tests.harness import (
     ALICE,
     BOB,
@@ -29,14 +29,19 @@ from tests.harness import (
     DESCRIBE_APP_ID,
     GPTUNNEL_KEY,
     GROUP,
+    ROOT,
     TOKEN,
     Iris,
+    answer_of,
+    assert_absent,
+    db_bytes,
     iris_running,
     photo_bytes,
+    press_raw,
+    status_deleted,
+    text_of,
 )
-from tests.test_hostile_input import answer_of, press_raw, status_deleted
 
-ROOT = Path(__file__).resolve().parent.parent
 PROVIDERS = ("gptunnel", "codexaeternum", "describepicture", "ailuna")
 STALE = "This button is no longer valid."
 NOT_YOURS = "Only the person who started this job can use this button."
@@ -48,20 +53,6 @@ ALICE_KEYS = {
 }
 FAKE_SERVER_LOGGERS = ("aiohttp.access", "aiohttp.server", "aiohttp.web", "tests.")
 """Loggers of the loopback fakes' servers, not of Iris (the Bot API's paths hold the token)."""
-
-
-def db_bytes(data_dir: Path) -> bytes:
-    """The raw bytes of the database and its WAL and shared-memory files."""
-    files = [data_dir / name for name in ("iris.db", "iris.db-wal", "iris.db-shm")]
-    assert files[0].exists()
-    return b"".join(f.read_bytes() for f in files if f.exists())
-
-
-def assert_absent(secrets: Iterable[str], haystack: str | bytes, where: str) -> None:
-    """None of the secrets occurs in the text or bytes."""
-    for secret in secrets:
-        found = secret.encode() in haystack if isinstance(haystack, bytes) else secret in haystack
-        assert not found, f"a secret ({mask(secret)}) leaked into {where}"
 
 
 def iris_log(caplog: pytest.LogCaptureFixture) -> str:
@@ -87,11 +78,6 @@ def everything_of(request: RecordedRequest) -> str:
     return " ".join(
         [url_of(request), json.dumps(request.headers), json.dumps(request.cookies), body]
     )
-
-
-def text_of(call: ApiCall) -> str:
-    """The text a sendMessage or editMessageText call carried, as sent (HTML)."""
-    return str(call.params.get("text", ""))
 
 
 async def answer_to(iris: Iris, user: User, text: str, *, chat: Chat | None = None) -> str:
