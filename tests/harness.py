@@ -28,7 +28,7 @@ from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
 from tests.fakes.describepicture import FakeDescribePicture
 from tests.fakes.gptunnel import GPTunnelFake
 from tests.fakes.server import LoopbackServer
-from tests.fakes.telegram import ApiCall, Chat, FakeBotApi, Message, User, _user_json
+from tests.fakes.telegram import ApiCall, Chat, FakeBotApi, Message, User
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "4242:AAE_test-token-that-is-long-enough-123456"
@@ -67,28 +67,6 @@ def replied_to(call: ApiCall) -> int | None:
     """The message a send call answers, if any."""
     reply = call.params.get("reply_parameters")
     return None if reply is None else int(reply["message_id"])
-
-
-def press_raw(api: FakeBotApi, user: User, message: Message, data: str) -> str:
-    """A button press carrying any data, as a tampering client sends it; the query id."""
-    # The fake's own `press` only sends data of a button the message has.
-    current = api.message(message.chat_id, message.message_id)
-    chat = api._chats[current.chat_id]
-    api._enter(user, chat)
-    query_id = str(next(api._query_ids))
-    api._open_queries.add(query_id)
-    api._enqueue(
-        {
-            "callback_query": {
-                "id": query_id,
-                "from": _user_json(user),
-                "message": api._message_json(current),
-                "chat_instance": str(-chat.id),
-                "data": data,
-            }
-        }
-    )
-    return query_id
 
 
 def db_bytes(data_dir: Path) -> bytes:

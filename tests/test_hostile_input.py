@@ -22,7 +22,6 @@ from tests.harness import (
     answer_of,
     iris_running,
     photo_bytes,
-    press_raw,
     provider_requests,
     replied_to,
     status_deleted,
@@ -452,7 +451,7 @@ async def test_tampered_button_data_is_refused_politely_and_changes_nothing(
         user_before = await iris.app.storage.users.get(ALICE.id)
         requests, mark = provider_requests(iris), iris.api.mark()
         for data in TAMPERED:
-            answer = await answer_of(iris, press_raw(iris.api, ALICE, result, data))
+            answer = await answer_of(iris, iris.api.press_data(ALICE, result, data))
             expected = "This job was already retried or finished." if "retry" in data else STALE
             assert answer == expected, data
         assert await iris.job(1) == before
@@ -474,7 +473,7 @@ async def test_buttons_of_a_deleted_or_unknown_job_are_stale(serve: Serve, tmp_p
         requests, mark = provider_requests(iris), iris.api.mark()
         assert await answer_of(iris, iris.api.press(ALICE, result, again)) == STALE
         never = again.replace(":1:", ":77:")
-        assert await answer_of(iris, press_raw(iris.api, ALICE, result, never)) == STALE
+        assert await answer_of(iris, iris.api.press_data(ALICE, result, never)) == STALE
         original = next(b.callback_data for b in result.buttons if b.text == "📎 Original file")
         assert original is not None
         answer = await answer_of(iris, iris.api.press(ALICE, result, original))
@@ -500,7 +499,7 @@ async def test_buttons_in_the_wrong_chat_are_refused(serve: Serve, tmp_path: Pat
             (group_result, "set:pick:ar:16x9"),
             (group_result, "gal:1:0:n:0"),
         ):
-            answer = await answer_of(iris, press_raw(iris.api, ALICE, message, data))
+            answer = await answer_of(iris, iris.api.press_data(ALICE, message, data))
             assert answer in (STALE, "The original file is no longer available."), data
         assert provider_requests(iris) == requests
         assert await iris.app.storage.jobs.get(3) is None

@@ -37,7 +37,6 @@ from tests.harness import (
     db_bytes,
     iris_running,
     photo_bytes,
-    press_raw,
     status_deleted,
     text_of,
 )
@@ -190,11 +189,11 @@ async def test_another_user_never_sees_uses_or_deletes_someones_keys_images_or_j
         assert mask(KEY_ALICE) not in keys
         assert await answer_to(iris, BOB, "/delkey gptunnel") == "You had no GPTunnel key."
         bobs_chat = iris.api.bot_messages(BOB.id)[-1]
-        assert await answer_of(iris, press_raw(iris.api, BOB, bobs_chat, "key:del:ailuna")) == (
+        assert await answer_of(iris, iris.api.press_data(BOB, bobs_chat, "key:del:ailuna")) == (
             "You had no AiLuna key."
         )
         assert "no running jobs" in await answer_to(iris, BOB, "/tasks")
-        cancel = press_raw(iris.api, BOB, bobs_chat, "job:cancel:1:")
+        cancel = iris.api.press_data(BOB, bobs_chat, "job:cancel:1:")
         assert await answer_of(iris, cancel) == STALE
         assert "no AiLuna key" in await answer_to(iris, BOB, "/gallery")
         assert "no key" in await answer_to(iris, BOB, "/imagine with alice's key?")
@@ -207,7 +206,7 @@ async def test_another_user_never_sees_uses_or_deletes_someones_keys_images_or_j
         forged = GalleryAction.bound(
             GalleryButton.OPEN, image_id=str(fox.id), starred=False, view=GalleryView()
         )
-        opened = press_raw(iris.api, BOB, bobs_chat, forged.pack())
+        opened = iris.api.press_data(BOB, bobs_chat, forged.pack())
         assert await answer_of(iris, opened) == "AiLuna no longer has this result."
         asked = iris.servers["ailuna"].requests[ailuna_before:]
         assert {r.headers["Authorization"] for r in asked} == {f"Bearer {KEY_BOB}"}
@@ -275,7 +274,7 @@ async def test_in_a_group_only_the_owner_may_press_a_jobs_buttons(
         requests = [len(iris.servers[name].requests) for name in others]
         for message, data in presses:
             assert data is not None
-            assert await answer_of(iris, press_raw(iris.api, BOB, message, data)) == NOT_YOURS
+            assert await answer_of(iris, iris.api.press_data(BOB, message, data)) == NOT_YOURS
         assert await states() == before
         assert await iris.app.storage.jobs.get(5) is None
         assert [image.favorite for image in iris.ailuna.images.values()] == [False]
@@ -288,7 +287,7 @@ async def test_in_a_group_only_the_owner_may_press_a_jobs_buttons(
         mark = iris.api.mark()
         assert await answer_of(iris, iris.api.press(BOB, result, original)) is None
         await iris.api.wait_for("sendDocument", after=mark)
-        assert await answer_of(iris, press_raw(iris.api, ALICE, status, "job:cancel:4:")) == (
+        assert await answer_of(iris, iris.api.press_data(ALICE, status, "job:cancel:4:")) == (
             "Cancelled."
         )
 

@@ -650,6 +650,11 @@ class FakeBotApi:
             raise ValueError("only a bot message that still exists has buttons to press")
         if callback_data not in {b.callback_data for b in current.buttons}:
             raise ValueError(f"message {current.message_id} has no button {callback_data!r}")
+        return self.press_data(user, current, callback_data)
+
+    def press_data(self, user: User, message: Message, data: str) -> str:
+        """A press carrying any data, as a tampering client sends it; the callback query id."""
+        current = self.message(message.chat_id, message.message_id)
         chat = self._chats[current.chat_id]
         self._enter(user, chat)
         query_id = str(next(self._query_ids))
@@ -661,7 +666,7 @@ class FakeBotApi:
                     "from": _user_json(user),
                     "message": self._message_json(current),
                     "chat_instance": str(-chat.id),
-                    "data": callback_data,
+                    "data": data,
                 }
             }
         )
