@@ -31,6 +31,7 @@ from bot.middlewares import (
     RateLimitMiddleware,
     UserRecordMiddleware,
 )
+from bot.outbox import Outbox, Pacing
 from bot.providers import build_providers, operator_credentials
 from bot.storage import Storage, open_storage
 from bot.storage.lock import DataDirLock
@@ -46,6 +47,7 @@ class Application:
     """The long-lived objects of one bot process."""
 
     bot: Bot
+    outbox: Outbox
     dispatcher: Dispatcher
     storage: Storage
     runner: JobRunner
@@ -64,14 +66,16 @@ def freeze_heap() -> None:
     logger.info("%d long-lived objects kept out of garbage collection", gc.get_freeze_count())
 
 
-def create_bot(settings: Settings, requests: PatientRequests) -> Bot:
-    """The Bot, talking to the official Bot API or to TELEGRAM_API_URL."""
+def create_bot(settings: Settings, outbox: Outbox, requests: PatientRequests) -> Bot:
+    """The Bot, talking to the official Bot API or to TELEGRAM_API_URL; every call it makes
+    passes the outbox, so none can go around Telegram's limits."""
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
         if settings.telegram_api_url
         else AiohttpSession()
     )
     session.middleware(ResponseModels())
+    session.middleware(outbox)
     session.middleware(requests)
     return Bot(
         token=settings.bot_token.get_secret_value(),
@@ -80,7 +84,9 @@ def create_bot(settings: Settings, requests: PatientRequests) -> Bot:
     )
 
 
-async def create_application(settings: Settings, *, timing: Timing | None = None) -> Application:
+async def create_application(
+    settings: Settings, *, timing: Timing | None = None, pacing: Pacing | None = None
+) -> Application:
     """Open storage, build providers, Bot, Dispatcher (shared objects in workflow data)."""
     lock = DataDirLock(settings.data_dir)
     await asyncio.to_thread(lock.acquire)
@@ -102,10 +108,12 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
     )
     i18n = create_i18n(settings.default_language)
     requests = PatientRequests()
-    bot = create_bot(settings, requests)
+    outbox = Outbox(pacing or Pacing(rate=settings.telegram_rate))
+    bot = create_bot(settings, outbox, requests)
     images = ImageWorkers()
     runner = JobRunner(
         bot=bot,
+        outbox=outbox,
         storage=storage,
         providers=providers,
         keychain=keychain,
@@ -160,6 +168,7 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
 
     async def on_shutdown() -> None:
         await runner.stop()
+        await outbox.close()
         images.close()
         await health.stop()
         await http.close()
@@ -171,6 +180,7 @@ async def create_application(settings: Settings, *, timing: Timing | None = None
     dispatcher.shutdown.register(on_shutdown)
     return Application(
         bot=bot,
+        outbox=outbox,
         dispatcher=dispatcher,
         storage=storage,
         runner=runner,

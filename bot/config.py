@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     operator_daily_limit: int = Field(20, ge=0)
     rate_limit_commands: int = Field(5, ge=1)
     rate_limit_window: float = Field(10, gt=0)
+    telegram_rate: float = Field(30, gt=0)
 
     @field_validator("bot_token")
     @classmethod

@@ -1,4 +1,4 @@
-"""Telegram calls that tolerate what Telegram does: flood waits, vanished messages, blocks."""
+"""Telegram calls that tolerate what Telegram does: outages, vanished messages, blocks."""
 
 from __future__ import annotations
 
@@ -13,21 +13,17 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextR
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramNetworkError,
-    TelegramRetryAfter,
     TelegramServerError,
 )
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, Message
 
 logger = logging.getLogger(__name__)
 
-MAX_FLOOD_WAIT = 60.0
-"""Longest flood wait sat out inside one call; a longer one is raised to the caller."""
-
 
 class PatientRequests(BaseRequestMiddleware):
-    """Sits out flood control (`retry_after`) and retries Telegram's 5xx and network errors."""
+    """Retries Telegram's 5xx and network errors (flood waits are the outbox's to sit out)."""
 
     def __init__(self, *, attempts: int = 4, base_delay: float = 0.5) -> None:
         self._attempts = attempts
@@ -48,13 +44,6 @@ class PatientRequests(BaseRequestMiddleware):
             last = attempt == self._attempts - 1
             try:
                 return await self._noted(make_request(bot, method))
-            except TelegramRetryAfter as e:
-                if last or e.retry_after > MAX_FLOOD_WAIT:
-                    raise
-                logger.warning(
-                    "flood control on %s: waiting %d s", method.__api_method__, e.retry_after
-                )
-                await asyncio.sleep(e.retry_after)
             except (TelegramServerError, TelegramNetworkError) as e:
                 if last:
                     raise
@@ -90,6 +79,11 @@ class ResponseModels(BaseRequestMiddleware):
         if returning not in self._models:
             self._models[returning] = Response[returning]  # type: ignore[valid-type]
         return await make_request(bot, method)
+
+
+def topic_of(message: Message) -> int | None:
+    """The forum topic a message was sent in; None outside forums (and in General)."""
+    return message.message_thread_id if message.is_topic_message else None
 
 
 def is_not_modified(error: TelegramBadRequest) -> bool:

@@ -21,7 +21,7 @@ from bot.filters import (
     is_image_document,
 )
 from bot.formatting import is_blank
-from bot.jobs.delivery import TELEGRAM_DOWNLOAD_LIMIT
+from bot.jobs.files import TELEGRAM_DOWNLOAD_LIMIT
 from bot.jobs.runner import JobRunner
 from bot.keychain import KeyChain
 from bot.options import OptionSyntaxError, parse_options
@@ -29,6 +29,7 @@ from bot.preferences import DESCRIBE_PROVIDER
 from bot.storage import Storage
 from bot.storage.jobs import JobKind, NewJob
 from bot.storage.users import UserRecord
+from bot.telegram import topic_of
 
 
 def _image_file(message: Message) -> tuple[str, int | None] | None:
@@ -191,6 +192,7 @@ async def _start(
             chat_id=request.chat.id,
             chat_type=request.chat.type,
             request_message_id=request.message_id,
+            thread_id=topic_of(request),
             # Zero-width characters alone ask nothing: the default question applies.
             prompt=_("Describe this image") if is_blank(parsed.text) else parsed.text,
             options={},

@@ -17,6 +17,7 @@ from bot.preferences import GENERATE_PROVIDER, option_defaults
 from bot.providers import display_name
 from bot.storage.jobs import JobKind, NewJob
 from bot.storage.users import UserRecord
+from bot.telegram import topic_of
 from services.errors import InvalidOptionError
 from services.registry import Providers
 
@@ -92,6 +93,7 @@ async def imagine(
             chat_id=message.chat.id,
             chat_type=message.chat.type,
             request_message_id=message.message_id,
+            thread_id=topic_of(message),
             prompt=parsed.text,
             options=options,
             input_file_id=None,

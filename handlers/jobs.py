@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 
 from aiogram import Bot, F, Router
@@ -21,7 +20,7 @@ from bot.keyboards import result_keyboard, tasks_keyboard
 from bot.keychain import KeyChain
 from bot.providers import display_name
 from bot.storage import Storage
-from bot.storage.jobs import JobRecord, JobState, NewJob
+from bot.storage.jobs import JobRecord
 from bot.telegram import edit_markup
 from services.ailuna import AiLunaCredential
 from services.errors import ServiceError
@@ -85,15 +84,11 @@ async def again(
     job = await _own_job(query, callback_data, store)
     if job is None:
         return
-    # An interrupted job is closed first, so a second press of Retry cannot start a second copy.
-    if callback_data.action is JobButton.RETRY and not await store.jobs.transition(
-        job.id,
-        to=JobState.CANCELLED,
-        expect=(JobState.INTERRUPTED,),
-        now=time.time(),
-        error="retried",
-    ):
-        await query.answer(_("This job was already retried or finished."))
+    if callback_data.action is JobButton.RETRY:
+        if not await runner.retry(job, language=i18n.current_locale):
+            await query.answer(_("This job was already retried or finished."))
+            return
+        await query.answer()
         return
     await _repeat(job, runner, i18n, options=job.options)
     await query.answer()
@@ -158,23 +153,7 @@ async def _repeat(
     job: JobRecord, runner: JobRunner, i18n: I18n, *, options: Mapping[str, str]
 ) -> None:
     """A new job asking the same of the same provider, with these options."""
-    await runner.enqueue(
-        NewJob(
-            kind=job.kind,
-            provider=job.provider,
-            user_id=job.user_id,
-            chat_id=job.chat_id,
-            chat_type=job.chat_type,
-            request_message_id=job.request_message_id,
-            prompt=job.prompt,
-            options=dict(options),
-            input_file_id=job.input_file_id,
-            credential_source=job.credential_source,
-            language=i18n.current_locale,
-            parent_id=job.parent_id,
-        ),
-        repeat=True,
-    )
+    await runner.enqueue(job.again(language=i18n.current_locale, options=options), repeat=True)
 
 
 async def original(
@@ -188,7 +167,9 @@ async def original(
         await query.answer(_("The original file is no longer available."), show_alert=True)
         return
     document = job.document_file_id or FSInputFile(path, filename=f"iris-{job.id}{path.suffix}")
-    sent = await bot.send_document(chat_id=job.chat_id, document=document)
+    sent = await bot.send_document(
+        chat_id=job.chat_id, message_thread_id=job.thread_id, document=document
+    )
     if job.document_file_id is None and sent.document is not None:
         await store.jobs.set_document_file_id(job.id, sent.document.file_id)
     await query.answer()

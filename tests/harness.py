@@ -18,6 +18,7 @@ from PIL import Image
 from bot.app import Application, create_application
 from bot.config import Settings, load_settings
 from bot.jobs.timing import Timing
+from bot.outbox import Pacing
 from bot.storage.jobs import JobRecord
 from services.base import mask
 from services.describepicture import PUBLISHED_KEY_HEX
@@ -38,6 +39,8 @@ CODEX_EMAIL = "alice@example.com"
 CODEX_SECRET = "codex-secret-token-0123456789"
 FAST = Timing(poll_delays=(0.02,), poll_max=0.02, progress_every=0.05, action_every=0.05)
 """Production timing logic with short clocks, so jobs finish in milliseconds."""
+FAST_PACING = Pacing(rate=10_000, private=(10_000, 1.0), group=(10_000, 1.0), tick=0.002)
+"""The outbox's logic with budgets no test reaches; tests of pacing use Telegram's own."""
 
 ALICE = User(id=1001, first_name="Alice", username="alice", language_code="en")
 BOB = User(id=1002, first_name="Bob", username="bob", language_code="en-US")
@@ -111,6 +114,7 @@ class Iris:
     settings: Settings
     servers: dict[str, LoopbackServer]
     timing: Timing = FAST
+    pacing: Pacing = FAST_PACING
     polling: asyncio.Task[None] | None = None
     current: Application | None = None
 
@@ -122,7 +126,9 @@ class Iris:
 
     async def start(self) -> None:
         """Build a fresh application on the same settings and DATA_DIR, and poll with it."""
-        self.current = await create_application(self.settings, timing=self.timing)
+        self.current = await create_application(
+            self.settings, timing=self.timing, pacing=self.pacing
+        )
         calls_before = len(self.api.calls)
         self.polling = asyncio.create_task(
             self.app.dispatcher.start_polling(self.app.bot, handle_signals=False, polling_timeout=1)
@@ -248,7 +254,12 @@ def settings_for(tmp_path: Path, urls: dict[str, str], **overrides: Any) -> Sett
 
 @asynccontextmanager
 async def iris_running(
-    serve: Serve, tmp_path: Path, *, timing: Timing = FAST, **overrides: Any
+    serve: Serve,
+    tmp_path: Path,
+    *,
+    timing: Timing = FAST,
+    pacing: Pacing = FAST_PACING,
+    **overrides: Any,
 ) -> AsyncIterator[Iris]:
     """Start the fakes and the bot; everything stops when the block ends."""
     api = FakeBotApi(TOKEN)
@@ -276,6 +287,7 @@ async def iris_running(
         settings=settings,
         servers=servers,
         timing=timing,
+        pacing=pacing,
     )
     await iris.start()
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.jobs import delivery
+from bot.jobs import notifier
 from tests.conftest import Serve
 from tests.fakes.ailuna import KEY_ALICE
 from tests.fakes.telegram import User
@@ -78,14 +78,16 @@ async def test_ailuna_generation_sends_resolution_and_name(serve: Serve, tmp_pat
 async def test_results_are_converted_and_sent_a_few_at_a_time(
     serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(delivery, "PHOTO_UPLOADS", 2)
+    monkeypatch.setattr(notifier, "PHOTO_UPLOADS", 2)
     async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
         held = [iris.api.hold_next("sendPhoto"), iris.api.hold_next("sendPhoto")]
         for user in (ALICE, BOB, CAROL):
             await iris.say(user, f"/imagine a lantern for {user.first_name}")
         # Two uploads in flight; the third result is kept and waits for a slot.
-        await iris.api.wait_until(lambda: iris.app.runner.uploads_waiting == 1)
-        assert len(iris.api.calls_of("sendPhoto")) == 2
+        await iris.api.wait_until(
+            lambda: iris.app.runner.uploads_waiting == 1
+            and len(iris.api.calls_of("sendPhoto")) == 2
+        )
         held[0].set()
         await iris.api.wait_until(lambda: len(iris.api.calls_of("sendPhoto")) == 3)
         assert iris.app.runner.uploads_waiting == 0

@@ -1,4 +1,4 @@
-"""Concurrency limits: jobs per user, requests in flight per provider credential."""
+"""Concurrency limits: requests in flight per provider credential; jobs per user (a number)."""
 
 from __future__ import annotations
 
@@ -15,20 +15,9 @@ class Limits:
     def __init__(self, *, user_max_jobs: int, provider_max_concurrency: int) -> None:
         self.user_max_jobs = user_max_jobs
         self._provider_max = provider_max_concurrency
-        self._users: weakref.WeakValueDictionary[int, asyncio.Semaphore] = (
-            weakref.WeakValueDictionary()
-        )
         self._credentials: weakref.WeakValueDictionary[str, asyncio.Semaphore] = (
             weakref.WeakValueDictionary()
         )
-
-    def user(self, user_id: int) -> asyncio.Semaphore:
-        """The slots of one user's running jobs; waiters are served in order."""
-        semaphore = self._users.get(user_id)
-        if semaphore is None:
-            semaphore = asyncio.Semaphore(self.user_max_jobs)
-            self._users[user_id] = semaphore
-        return semaphore
 
     def provider(self, provider: str, credential: Credential) -> asyncio.Semaphore:
         """Requests in flight to one provider with one credential (the operator's counts once)."""

@@ -46,7 +46,7 @@ _SELECT = (
     "SELECT id, kind, provider, user_id, chat_id, chat_type, request_message_id, status_message_id,"
     " prompt, options, input_file_id, credential_source, language, task_id, state, attempts,"
     " error, result_text, result_path, result_mime, result_message_id, document_file_id,"
-    " created_at, updated_at, started_at, finished_at, parent_id, remote_id FROM jobs"
+    " created_at, updated_at, started_at, finished_at, parent_id, remote_id, thread_id FROM jobs"
 )
 
 _SETTABLE = {
@@ -91,6 +91,8 @@ class NewJob:
     language: str
     parent_id: int | None = None
     """The describe job this one follows up (a reply to its answer)."""
+    thread_id: int | None = None
+    """The forum topic the request came from: every message about the job goes there."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,6 +128,26 @@ class JobRecord:
     parent_id: int | None = None
     remote_id: str | None = None
     """The provider's own id of the result (an AiLuna image), for actions on it."""
+    thread_id: int | None = None
+    """The forum topic the request came from."""
+
+    def again(self, *, language: str, options: Mapping[str, str] | None = None) -> NewJob:
+        """A new job asking the same of the same provider (with other options, if given)."""
+        return NewJob(
+            kind=self.kind,
+            provider=self.provider,
+            user_id=self.user_id,
+            chat_id=self.chat_id,
+            chat_type=self.chat_type,
+            request_message_id=self.request_message_id,
+            prompt=self.prompt,
+            options=dict(self.options if options is None else options),
+            input_file_id=self.input_file_id,
+            credential_source=self.credential_source,
+            language=language,
+            parent_id=self.parent_id,
+            thread_id=self.thread_id,
+        )
 
 
 class Jobs:
@@ -140,8 +162,8 @@ class Jobs:
         job_id = await self._db.insert(
             "INSERT INTO jobs (kind, provider, user_id, chat_id, chat_type, request_message_id,"
             " prompt, options, input_file_id, credential_source, language, state,"
-            " created_at, updated_at, parent_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, updated_at, parent_id, thread_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job.kind.value,
                 job.provider,
@@ -158,6 +180,7 @@ class Jobs:
                 now,
                 now,
                 job.parent_id,
+                job.thread_id,
             ),
         )
         return JobRecord(
@@ -189,6 +212,7 @@ class Jobs:
             finished_at=None,
             parent_id=job.parent_id,
             remote_id=None,
+            thread_id=job.thread_id,
         )
 
     async def get(self, job_id: int) -> JobRecord | None:
@@ -367,6 +391,7 @@ def _record(row: aiosqlite.Row) -> JobRecord:
         finished_at=row["finished_at"],
         parent_id=row["parent_id"],
         remote_id=row["remote_id"],
+        thread_id=row["thread_id"],
     )
 
 

@@ -100,7 +100,12 @@ CREATE TABLE credits (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+_V4 = """
+-- The forum topic a request came from, so every message about the job lands there.
+ALTER TABLE jobs ADD COLUMN thread_id INTEGER NULL;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 """Script N (from 1) brings the schema from version N-1 to N; only ever append."""
 
 
