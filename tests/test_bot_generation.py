@@ -85,8 +85,9 @@ async def test_results_are_converted_and_sent_a_few_at_a_time(
             await iris.say(user, f"/imagine a lantern for {user.first_name}")
         # Two uploads in flight; the third result is kept and waits for a slot.
         await iris.api.wait_until(
-            lambda: iris.app.runner.uploads_waiting == 1
-            and len(iris.api.calls_of("sendPhoto")) == 2
+            lambda: (
+                iris.app.runner.uploads_waiting == 1 and len(iris.api.calls_of("sendPhoto")) == 2
+            )
         )
         held[0].set()
         await iris.api.wait_until(lambda: len(iris.api.calls_of("sendPhoto")) == 3)
