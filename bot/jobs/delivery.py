@@ -102,11 +102,13 @@ class Delivery:
         """Record the kept result and move the job on to delivery: the job as now stored, or
         None if it was cancelled."""
         # Also from delivering: a restart found the job's kept file gone, so it was fetched again.
+        now = time.time()
         if not await self._jobs.transition(
             job.id,
             to=JobState.DELIVERING,
             expect=(JobState.POLLING, JobState.DELIVERING),
-            now=time.time(),
+            now=now,
+            result_at=now,
             result_path=result.file_name,
             result_mime=result.mime_type,
             remote_id=result.remote_id,

@@ -31,6 +31,7 @@ from bot.choices import KEYS_DEEP_LINK
 from bot.errors import code_text, error_code, error_text
 from bot.imaging import ImageWorkers
 from bot.jobs.delivery import RESULT_RETENTION, Delivery, reply_to
+from bot.jobs.durations import ProviderDurations
 from bot.jobs.limits import Limits
 from bot.jobs.timing import Timing
 from bot.keyboards import cancel_keyboard, deep_link_keyboard, retry_keyboard
@@ -85,6 +86,7 @@ class JobRunner:
         daily_limit: int,
         limits: Limits,
         images: ImageWorkers,
+        durations: ProviderDurations,
         timing: Timing | None = None,
     ) -> None:
         self._bot = bot
@@ -98,6 +100,7 @@ class JobRunner:
         self._daily_limit = daily_limit
         self._limits = limits
         self._timing = timing or Timing()
+        self._durations = durations
         self._images = images
         self._delivery = Delivery(
             bot=bot, jobs=storage.jobs, results_dir=results_dir, images=images
@@ -358,6 +361,8 @@ class JobRunner:
         delivering = await self._delivery.mark_delivering(job, stored)
         if delivering is None:
             return None
+        if job.state is JobState.POLLING:  # not a kept result fetched again after a restart
+            await self._durations.learn(job.provider, job.id)
         return partial(self._delivery.deliver_image, delivering)
 
     async def _poll(
@@ -365,7 +370,10 @@ class JobRunner:
     ) -> GeneratedImage:
         assert job.task_id is not None
         unreadable = 0
-        for delay in self._timing.poll_schedule():
+        # A fresh job was submitted just now; a resumed one may have been long ago.
+        elapsed = 0.0 if job.started_at is None else time.time() - job.started_at
+        usual = self._durations.usual(job.provider)
+        for delay in self._timing.poll_schedule(usual, elapsed=elapsed):
             await asyncio.sleep(delay)
             try:
                 async with self._limits.provider(job.provider, resolved.credential):
