@@ -20,6 +20,7 @@ from bot.filters import AlbumMemo
 from bot.health import HealthServer
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.imaging import ImageWorkers
+from bot.jobs.durations import ProviderDurations
 from bot.jobs.limits import Limits
 from bot.jobs.runner import JobRunner
 from bot.jobs.timing import Timing
@@ -126,6 +127,7 @@ async def create_application(
             provider_max_concurrency=settings.provider_max_concurrency,
         ),
         images=images,
+        durations=await ProviderDurations.load(storage.jobs, providers.generators),
         timing=timing,
     )
     dispatcher = Dispatcher(

@@ -1,4 +1,5 @@
-"""Progress while a job runs, and generation with CodexAeternum and AiLuna.
+"""Progress while a job runs, polls timed by what earlier jobs took, and generation with
+CodexAeternum and AiLuna.
 
 Telegram's faults (flood control, vanished messages, blocks) are in tests/test_faults.py.
 """
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.jobs import notifier
+from bot.jobs.timing import Timing
 from tests.conftest import Serve
 from tests.fakes.ailuna import KEY_ALICE
 from tests.fakes.telegram import User
@@ -24,6 +26,9 @@ from tests.harness import (
 )
 
 CAROL = User(id=1003, first_name="Carol", language_code="en")
+
+QUIET_POLLS = Timing(poll_delays=(0.04,), poll_max=0.04, progress_every=60, action_every=60)
+"""Polls a step apart are easy to count against a provider taking most of a second."""
 
 
 async def test_status_shows_elapsed_time_and_cancel_while_running(
@@ -95,3 +100,30 @@ async def test_results_are_converted_and_sent_a_few_at_a_time(
         held[1].set()
         await iris.settled()
         assert [(await iris.job(n)).state for n in (1, 2, 3)] == ["done"] * 3
+
+
+async def test_a_provider_is_polled_around_the_time_its_jobs_took(
+    serve: Serve, tmp_path: Path
+) -> None:
+    async with iris_running(
+        serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY, timing=QUIET_POLLS
+    ) as iris:
+        iris.gptunnel.progress = ()
+        iris.gptunnel.ready_after = 0.8
+
+        async def polls_of_a_job(prompt: str) -> int:
+            mark = iris.api.mark()
+            await iris.say(ALICE, f"/imagine {prompt}")
+            await iris.api.wait_for("sendPhoto", after=mark)
+            await iris.settled()
+            assert await iris.app.storage.jobs.active_for_user(ALICE.id) == []
+            return list(iris.gptunnel.tasks.values())[-1].polls
+
+        # No history: a poll every step until the result (0.8 s / 0.04 s, fewer on a busy box).
+        assert await polls_of_a_job("a first kite") >= 8
+        taught = await iris.app.storage.jobs.recent_durations("gptunnel", limit=5)
+        assert len(taught) == 1 and taught[0] >= 0.8
+        # Then one early look, and polls a step apart only close to the time it took.
+        assert await polls_of_a_job("a second kite") <= 5
+        await iris.restart()
+        assert await polls_of_a_job("a third kite") <= 5

@@ -30,6 +30,7 @@ from aiogram.utils.i18n import I18n
 from bot.choices import KEYS_DEEP_LINK
 from bot.errors import code_text, error_code, error_text
 from bot.imaging import ImageWorkers
+from bot.jobs.durations import ProviderDurations
 from bot.jobs.files import RESULT_RETENTION, JobFiles
 from bot.jobs.limits import Limits
 from bot.jobs.notifier import Notifier, Target
@@ -72,6 +73,7 @@ class JobRunner:
         daily_limit: int,
         limits: Limits,
         images: ImageWorkers,
+        durations: ProviderDurations,
         timing: Timing | None = None,
     ) -> None:
         self._bot = bot
@@ -95,6 +97,7 @@ class JobRunner:
             timing=self._timing,
             stopping=self._stopping,
             paid_call=self._paid_call,
+            durations=durations,
         )
         self.notifier = Notifier(
             bot=bot,

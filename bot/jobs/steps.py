@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.errors import error_code
 from bot.imaging import ImageWorkers
+from bot.jobs.durations import ProviderDurations
 from bot.jobs.files import JobFiles
 from bot.jobs.limits import Limits
 from bot.jobs.texts import resized_notice
@@ -61,6 +62,7 @@ class JobSteps:
         timing: Timing,
         stopping: asyncio.Event,
         paid_call: PaidCall,
+        durations: ProviderDurations,
     ) -> None:
         self._jobs = storage.jobs
         self._credits = storage.credits
@@ -72,6 +74,7 @@ class JobSteps:
         self._timing = timing
         self._stopping = stopping
         self._paid_call = paid_call
+        self._durations = durations
 
     async def generate(self, job: JobRecord) -> JobRecord | None:
         """The job with its image kept on disk; None when stopped or cancelled on the way."""
@@ -118,11 +121,14 @@ class JobSteps:
             job,
             JobState.DELIVERING,
             expect=(JobState.POLLING, JobState.DELIVERING),
+            result_at=time.time(),
             result_path=stored.file_name,
             result_mime=stored.mime_type,
             remote_id=stored.remote_id,
         ):
             return None
+        if job.state is JobState.POLLING:  # not a kept result fetched again after a restart
+            await self._durations.learn(job.provider, job.id)
         return replace(
             job,
             state=JobState.DELIVERING,
@@ -172,7 +178,10 @@ class JobSteps:
     ) -> GeneratedImage:
         assert job.task_id is not None
         unreadable = 0
-        for delay in self._timing.poll_schedule():
+        # A fresh job was submitted just now; a resumed one may have been long ago.
+        elapsed = 0.0 if job.started_at is None else time.time() - job.started_at
+        usual = self._durations.usual(job.provider)
+        for delay in self._timing.poll_schedule(usual, elapsed=elapsed):
             await asyncio.sleep(delay)
             try:
                 async with self._limits.provider(job.provider, resolved.credential):

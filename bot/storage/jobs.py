@@ -60,6 +60,8 @@ _SETTABLE = {
     "started_at": "started_at = ?",
     "finished_at": "finished_at = ?",
     "remote_id": "remote_id = ?",
+    # The first find stays: a result fetched again after a restart is not the provider's time.
+    "result_at": "result_at = COALESCE(result_at, ?)",
 }
 """Columns `transition` may set, each with its SQL written here: never a name from a caller."""
 
@@ -350,6 +352,23 @@ class Jobs:
             _SELECT + f" WHERE state IN ({_UNFINISHED_IN}) ORDER BY id", _UNFINISHED_VALUES
         )
         return [_record(row) for row in rows]
+
+    async def recent_durations(self, provider: str, *, limit: int) -> list[float]:
+        """Seconds from submit to result of the provider's latest `limit` results, newest first."""
+        rows = await self._db.fetchall(
+            "SELECT result_at - started_at AS seconds FROM jobs"
+            " WHERE provider = ? AND result_at IS NOT NULL AND started_at IS NOT NULL"
+            " ORDER BY result_at DESC LIMIT ?",
+            (provider, limit),
+        )
+        return [float(row["seconds"]) for row in rows]
+
+    async def duration(self, job_id: int) -> float | None:
+        """Seconds from the job's submit to its result, once its result was found."""
+        row = await self._db.fetchone(
+            "SELECT result_at - started_at AS seconds FROM jobs WHERE id = ?", (job_id,)
+        )
+        return None if row is None or row["seconds"] is None else float(row["seconds"])
 
     async def active_for_user(self, user_id: int) -> list[JobRecord]:
         """The user's unfinished jobs, oldest first."""

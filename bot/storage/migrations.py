@@ -105,7 +105,13 @@ _V4 = """
 ALTER TABLE jobs ADD COLUMN thread_id INTEGER NULL;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+_V5 = """
+-- When a generation job's result was found: result_at - started_at is how long its provider took.
+ALTER TABLE jobs ADD COLUMN result_at REAL NULL;
+CREATE INDEX jobs_results ON jobs (provider, result_at) WHERE result_at IS NOT NULL;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 """Script N (from 1) brings the schema from version N-1 to N; only ever append."""
 
 

@@ -101,6 +101,7 @@ class FakeTask:
     ar: str
     created_at: int
     polls: int = 0
+    created: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -113,6 +114,8 @@ class GPTunnelFake:
     """Statuses answered by the first result polls of a task, one per poll."""
     final_status: str = "done"
     """Status once `progress` is used up; "done" carries the result link."""
+    ready_after: float | None = None
+    """When set, a task is still "processing" until this many seconds after its create."""
     image: bytes = field(default_factory=webp_image)
     create_outcomes: deque[Outcome] = field(default_factory=deque)
     result_outcomes: deque[Outcome] = field(default_factory=deque)
@@ -195,6 +198,8 @@ class GPTunnelFake:
         if task is None:
             return _error(404, "task not found")
         status = self.progress[task.polls] if task.polls < len(self.progress) else self.final_status
+        if self.ready_after is not None and time.monotonic() - task.created < self.ready_after:
+            status = "processing"
         task.polls += 1
         self.polled.set()
         url = f"{request.url.origin()}/exp48h/{task.id}_result.webp" if status == "done" else None
