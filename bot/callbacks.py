@@ -35,20 +35,6 @@ class JobAction(CallbackData, prefix="job"):
     """What the button carries besides the job: an aspect ratio as "16x9" (":" is reserved)."""
 
 
-class KeyButton(StrEnum):
-    """What a button of the /keys list does."""
-
-    ADD = "add"
-    DELETE = "del"
-
-
-class KeyAction(CallbackData, prefix="key"):
-    """A button of the /keys list, bound to one provider."""
-
-    action: KeyButton
-    provider: str
-
-
 class SettingsButton(StrEnum):
     """What a button of the /settings menu does."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -18,13 +18,10 @@ from bot.callbacks import (
     GalleryView,
     JobAction,
     JobButton,
-    KeyAction,
-    KeyButton,
     LanguageAction,
     SettingsAction,
     SettingsButton,
 )
-from bot.providers import display_name
 from bot.storage.jobs import JobRecord
 from services.ailuna import AiLunaImage
 from services.gptunnel import ASPECT_RATIOS
@@ -90,22 +87,6 @@ def tasks_keyboard(job_ids: Iterable[int]) -> InlineKeyboardMarkup:
             text=_("✖️ Cancel #{job_id}").format(job_id=job_id),
             callback_data=JobAction(action=JobButton.CANCEL, job_id=job_id),
         )
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-def keys_keyboard(providers: Iterable[str], masked: Mapping[str, str]) -> InlineKeyboardMarkup:
-    """Per provider: remove the stored key, or add one."""
-    builder = InlineKeyboardBuilder()
-    for provider in providers:
-        name = display_name(provider)
-        if provider in masked:
-            text = _("🗑 Remove {provider} key").format(provider=name)
-            action = KeyButton.DELETE
-        else:
-            text = _("➕ Add {provider} key").format(provider=name)
-            action = KeyButton.ADD
-        builder.button(text=text, callback_data=KeyAction(action=action, provider=provider))
     builder.adjust(1)
     return builder.as_markup()
 
