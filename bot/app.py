@@ -33,7 +33,7 @@ from bot.middlewares import (
     UserRecordMiddleware,
 )
 from bot.outbox import Outbox, Pacing
-from bot.providers import build_providers, operator_credentials
+from bot.providers import BY_ID, build_providers, operator_credentials
 from bot.storage import Storage, open_storage
 from bot.storage.lock import DataDirLock
 from bot.telegram import PatientRequests, ResponseModels
@@ -104,7 +104,7 @@ async def create_application(
         credentials=storage.credentials,
         credits=storage.credits,
         tokens=storage.tokens,
-        types=providers.credential_types,
+        descriptions=BY_ID,
         operator=operator_credentials(settings),
     )
     i18n = create_i18n(settings.default_language)
@@ -132,13 +132,15 @@ async def create_application(
     )
     dispatcher = Dispatcher(
         settings=settings,
-        store=storage,
+        store=storage,  # still the name in the job, admin, describe and error handlers
         http=http,
         providers=providers,
         keychain=keychain,
         runner=runner,
         images=images,
     )
+    # Not Dispatcher(storage=...): aiogram takes that keyword as its FSM storage.
+    dispatcher["storage"] = storage
     dispatcher.update.outer_middleware(AlbumOrderMiddleware(AlbumMemo()))
     if settings.allowed_user_ids:
         # Admins are always let in, so an allowlist can never lock the operator out.

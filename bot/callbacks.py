@@ -35,45 +35,6 @@ class JobAction(CallbackData, prefix="job"):
     """What the button carries besides the job: an aspect ratio as "16x9" (":" is reserved)."""
 
 
-class KeyButton(StrEnum):
-    """What a button of the /keys list does."""
-
-    ADD = "add"
-    DELETE = "del"
-
-
-class KeyAction(CallbackData, prefix="key"):
-    """A button of the /keys list, bound to one provider."""
-
-    action: KeyButton
-    provider: str
-
-
-class SettingsButton(StrEnum):
-    """What a button of the /settings menu does."""
-
-    MENU = "menu"
-    OPEN = "open"
-    PICK = "pick"
-
-
-class SettingsAction(CallbackData, prefix="set"):
-    """A button of the /settings menu: back to the overview, open a submenu, or pick a value."""
-
-    action: SettingsButton
-    setting: str = ""
-    """A short setting code ("gen", "ar", "style", ...), validated on receipt."""
-    value: str = ""
-    """The picked value, ":" written as "x" ("16x9"); "-" clears the setting."""
-
-
-class LanguageAction(CallbackData, prefix="lang"):
-    """A button of /language."""
-
-    language: str
-    """One of LANGUAGES, or "-" for Telegram's language; validated on receipt."""
-
-
 class GallerySort(StrEnum):
     """The order of the /gallery list."""
 

@@ -7,7 +7,7 @@ import io
 import sqlite3
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,17 +25,13 @@ from aiogram.exceptions import (
 from bot.config import Settings
 from bot.crypto import KEY_FILENAME, KeyFileError
 from bot.logs import origin, setup_logging
-from bot.providers import display_name, log_secrets, operator_credentials
+from bot.providers import BY_ID, PROVIDERS, log_secrets, operator_credentials
 from bot.storage import open_storage
 from bot.storage.db import DB_FILENAME, Database
 from bot.storage.migrations import SchemaTooNewError
-from services.ailuna import AiLunaClient, AiLunaCredential
 from services.base import Credential
-from services.codexaeternum import CodexAeternumClient, CodexAeternumCredential
 from services.errors import (
     AuthError,
-    BadRequestError,
-    NotFoundError,
     OutOfCreditsError,
     ProviderError,
     ProviderTimeoutError,
@@ -43,27 +39,13 @@ from services.errors import (
     RateLimitedError,
     UnavailableError,
 )
-from services.gptunnel import GPTunnelClient, GPTunnelCredential
-from services.http import RetryPolicy, describe_url, new_session
+from services.http import describe_url, new_session
 
 Status = Literal["ok", "fail", "skip"]
 _MARKS: dict[Status, str] = {"ok": "✓", "fail": "✗", "skip": "–"}
 
 CALL_TIMEOUT = 10.0
 """Seconds each network call of the check may take, connection included."""
-
-PROBE_TASK_ID = "0" * 24
-"""A made-up GPTunnel task id: well formed, so only the key and the lookup can fail."""
-
-_SETTING_NAMES = {
-    "gptunnel": "GPTUNNEL_API_KEY",
-    "codexaeternum": "CODEXAETERNUM_EMAIL/CODEXAETERNUM_SECRET",
-    "ailuna": "AILUNA_API_KEY",
-    "describepicture": "DESCRIBEPICTURE_APP_ID",
-}
-_CREDENTIAL_WORDS = {"codexaeternum": "email or secret token"}
-"""How a provider's credential is called in a failure line; "key" when not listed."""
-_ONE_TRY = RetryPolicy(attempts=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +59,6 @@ class Outcome:
     def line(self) -> str:
         """`✓ name: detail`, with ✗ for a failure and – for something not checked."""
         return f"{_MARKS[self.status]} {self.name}: {self.detail}"
-
-
-Probe = Callable[
-    [Settings, aiohttp.ClientSession, Credential, aiohttp.ClientTimeout], Awaitable[str]
-]
-"""One free authenticated call with the operator's credential; what it showed, or a raise."""
 
 
 def run(settings: Settings, *, providers: bool) -> int:
@@ -111,10 +87,12 @@ async def run_checks(
         if providers:
             checks += [
                 _guarded(
-                    display_name(name),
-                    check_provider(name, settings, http, credentials.get(name), timeout=timeout),
+                    provider.display_name,
+                    check_provider(
+                        provider.id, settings, http, credentials.get(provider.id), timeout=timeout
+                    ),
                 )
-                for name in _SETTING_NAMES
+                for provider in PROVIDERS
             ]
         telegram, database, *provider_outcomes = await asyncio.gather(*checks)
     finally:
@@ -184,88 +162,22 @@ async def check_provider(
     timeout: float,
 ) -> Outcome:
     """One free call with the operator's credential for `name`, if it is set and one exists."""
-    shown = display_name(name)
+    provider = BY_ID[name]
+    shown = provider.display_name
     if credential is None:
-        return Outcome(shown, "skip", f"not checked: {_SETTING_NAMES[name]} is not set")
-    probe = _PROBES.get(name)
-    if probe is None:
-        return Outcome(shown, "skip", "not checked: no free call (every request costs US$0.01)")
+        return Outcome(shown, "skip", f"not checked: {provider.setting_names} is not set")
+    if provider.probe is None:
+        return Outcome(shown, "skip", f"not checked: {provider.no_probe_reason}")
     try:
-        detail = await probe(settings, http, credential, aiohttp.ClientTimeout(total=timeout))
+        detail = await provider.probe(
+            settings, http, credential, aiohttp.ClientTimeout(total=timeout)
+        )
     except ProviderError as e:
-        what = _CREDENTIAL_WORDS.get(name, "key")
-        where = describe_url(_base_url(name, settings))
-        return Outcome(shown, "fail", _failure(e, what=what, where=where, timeout=timeout))
+        where = describe_url(getattr(settings, provider.url_setting))
+        return Outcome(
+            shown, "fail", _failure(e, what=provider.credential_word, where=where, timeout=timeout)
+        )
     return Outcome(shown, "ok", detail)
-
-
-async def _probe_codexaeternum(
-    settings: Settings,
-    http: aiohttp.ClientSession,
-    credential: Credential,
-    timeout: aiohttp.ClientTimeout,
-) -> str:
-    assert isinstance(credential, CodexAeternumCredential)
-    client = CodexAeternumClient(
-        http, base_url=settings.codexaeternum_url, timeout=timeout, retry=_ONE_TRY
-    )
-    await client.exchange_token(credential)  # its token cache is in memory, gone at exit
-    return "email and secret accepted (token exchange)"
-
-
-async def _probe_gptunnel(
-    settings: Settings,
-    http: aiohttp.ClientSession,
-    credential: Credential,
-    timeout: aiohttp.ClientTimeout,
-) -> str:
-    assert isinstance(credential, GPTunnelCredential)
-    client = GPTunnelClient(
-        http,
-        base_url=settings.gptunnel_url,
-        model=settings.gptunnel_model,
-        timeout=timeout,
-        retry=_ONE_TRY,
-    )
-    try:
-        await client.result(credential, task_id=PROBE_TASK_ID)
-    except (NotFoundError, BadRequestError) as e:
-        # The body was well formed and the key was not the complaint (a refusal about the key
-        # is an AuthError), so GPTunnel accepted the key and looked for the made-up task.
-        answer = f"HTTP {e.status}" if e.status else "refused"
-        return f"key accepted (the lookup of a made-up task answered {answer})"
-    return "key accepted"
-
-
-async def _probe_ailuna(
-    settings: Settings,
-    http: aiohttp.ClientSession,
-    credential: Credential,
-    timeout: aiohttp.ClientTimeout,
-) -> str:
-    assert isinstance(credential, AiLunaCredential)
-    client = AiLunaClient(http, base_url=settings.ailuna_url, timeout=timeout, retry=_ONE_TRY)
-    page = await client.list_images(credential, per_page=10)
-    count = page.total if page.total is not None else len(page.items)
-    return f"key accepted ({count} images in the gallery)"
-
-
-_PROBES: dict[str, Probe] = {
-    "codexaeternum": _probe_codexaeternum,
-    "gptunnel": _probe_gptunnel,
-    "ailuna": _probe_ailuna,
-}
-"""DescribePicture has none: every request costs US$0.01, so it is never called here."""
-
-
-def _base_url(name: str, settings: Settings) -> str:
-    urls = {
-        "gptunnel": settings.gptunnel_url,
-        "codexaeternum": settings.codexaeternum_url,
-        "ailuna": settings.ailuna_url,
-        "describepicture": settings.describepicture_url,
-    }
-    return urls[name]
 
 
 def _failure(error: ProviderError, *, what: str, where: str, timeout: float) -> str:
@@ -286,8 +198,8 @@ def _failure(error: ProviderError, *, what: str, where: str, timeout: float) -> 
 
 def _operator_outcome(credentials: dict[str, Credential]) -> Outcome:
     """Which operator credentials are set, by setting name; never their values."""
-    given = [setting for name, setting in _SETTING_NAMES.items() if name in credentials]
-    missing = [setting for name, setting in _SETTING_NAMES.items() if name not in credentials]
+    given = [p.setting_names for p in PROVIDERS if p.id in credentials]
+    missing = [p.setting_names for p in PROVIDERS if p.id not in credentials]
     if not given:
         return Outcome("operator credentials", "skip", "none set; users need their own keys")
     detail = ", ".join(given)

@@ -14,10 +14,9 @@ from bot.formatting import escape
 from bot.keyboards import deep_link_keyboard
 from bot.keychain import CredentialSource, KeyChain
 from bot.options import MISSING_VALUE, OptionSyntaxError
-from bot.providers import display_name
+from bot.providers import DESCRIBE_ORDER, GENERATE_ORDER, display_name
 
-GENERATE_ORDER = ("gptunnel", "codexaeternum", "ailuna")
-DESCRIBE_ORDER = ("describepicture", "codexaeternum")
+__all__ = ["DESCRIBE_ORDER", "GENERATE_ORDER"]  # imported from here by the job handlers
 KEYS_DEEP_LINK = "keys"
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -18,13 +18,7 @@ from bot.callbacks import (
     GalleryView,
     JobAction,
     JobButton,
-    KeyAction,
-    KeyButton,
-    LanguageAction,
-    SettingsAction,
-    SettingsButton,
 )
-from bot.providers import display_name
 from bot.storage.jobs import JobRecord
 from services.ailuna import AiLunaImage
 from services.gptunnel import ASPECT_RATIOS
@@ -94,23 +88,7 @@ def tasks_keyboard(job_ids: Iterable[int]) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def keys_keyboard(providers: Iterable[str], masked: Mapping[str, str]) -> InlineKeyboardMarkup:
-    """Per provider: remove the stored key, or add one."""
-    builder = InlineKeyboardBuilder()
-    for provider in providers:
-        name = display_name(provider)
-        if provider in masked:
-            text = _("🗑 Remove {provider} key").format(provider=name)
-            action = KeyButton.DELETE
-        else:
-            text = _("➕ Add {provider} key").format(provider=name)
-            action = KeyButton.ADD
-        builder.button(text=text, callback_data=KeyAction(action=action, provider=provider))
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-def _link(text: str, url: str) -> InlineKeyboardMarkup:
+def link_keyboard(text: str, url: str) -> InlineKeyboardMarkup:
     """One button that opens `url`."""
     builder = InlineKeyboardBuilder()
     builder.button(text=text, url=url)
@@ -119,60 +97,7 @@ def _link(text: str, url: str) -> InlineKeyboardMarkup:
 
 def deep_link_keyboard(url: str) -> InlineKeyboardMarkup:
     """One button that opens the private chat with the bot on key setup."""
-    return _link(_("🔑 Set up keys in private chat"), url)
-
-
-def _marked(label: str, current: bool) -> str:
-    return f"✅ {label}" if current else label
-
-
-def settings_menu_keyboard(entries: Iterable[tuple[str, str]]) -> InlineKeyboardMarkup:
-    """The /settings overview: a button per (label, setting code) that opens its submenu."""
-    builder = InlineKeyboardBuilder()
-    for label, setting in entries:
-        builder.button(
-            text=label, callback_data=SettingsAction(action=SettingsButton.OPEN, setting=setting)
-        )
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-def settings_choices_keyboard(
-    setting: str, choices: Iterable[tuple[str, str]], *, current: str
-) -> InlineKeyboardMarkup:
-    """A /settings submenu: a button per (label, value), ✅ on the current one, then Back."""
-    builder = InlineKeyboardBuilder()
-    for label, value in choices:
-        builder.button(
-            text=_marked(label, value == current),
-            callback_data=SettingsAction(action=SettingsButton.PICK, setting=setting, value=value),
-        )
-    builder.adjust(2)
-    builder.row(
-        InlineKeyboardButton(
-            text=_("« Back"), callback_data=SettingsAction(action=SettingsButton.MENU).pack()
-        )
-    )
-    return builder.as_markup()
-
-
-def language_keyboard(
-    choices: Iterable[tuple[str, str]], *, current: str | None
-) -> InlineKeyboardMarkup:
-    """/language: a button per (label, language), ✅ on the current one (None: no mark)."""
-    builder = InlineKeyboardBuilder()
-    for label, language in choices:
-        builder.button(
-            text=_marked(label, language == current),
-            callback_data=LanguageAction(language=language),
-        )
-    builder.adjust(2)
-    return builder.as_markup()
-
-
-def private_chat_keyboard(url: str) -> InlineKeyboardMarkup:
-    """One button that opens the private chat with the bot."""
-    return _link(_("💬 Open private chat"), url)
+    return link_keyboard(_("🔑 Set up keys in private chat"), url)
 
 
 _GALLERY_LABEL_MAX = 40
@@ -256,7 +181,7 @@ def gallery_rename_keyboard(card: GalleryAction) -> InlineKeyboardMarkup:
 
 def gallery_link_keyboard(url: str) -> InlineKeyboardMarkup:
     """One button that opens the gallery in the private chat with the bot."""
-    return _link(_("🖼 Open the gallery in private chat"), url)
+    return link_keyboard(_("🖼 Open the gallery in private chat"), url)
 
 
 def _gallery_label(image: AiLunaImage) -> str:

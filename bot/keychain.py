@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.providers.description import ProviderDescription
 from bot.storage.credentials import Credentials
 from bot.storage.credits import Credits
 from services.base import Credential
-from services.codexaeternum import CodexAeternumCredential, SessionTokenStore
+from services.codexaeternum import SessionTokenStore
 
 CredentialSource = Literal["own", "operator"]
 
@@ -31,20 +32,22 @@ class KeyChain:
         credentials: Credentials,
         credits: Credits,
         tokens: SessionTokenStore,
-        types: Mapping[str, type[Credential]],
+        descriptions: Mapping[str, ProviderDescription],
         operator: Mapping[str, Credential],
     ) -> None:
         self._credentials = credentials
         self._credits = credits
         self._tokens = tokens
-        self._types = types
+        self._descriptions = descriptions
         self._operator = operator
 
     async def resolve(self, user_id: int, provider: str) -> ResolvedCredential | None:
         """The credential a job of this user on this provider uses, or None."""
         parts = await self._credentials.get(user_id, provider)
         if parts is not None:
-            return ResolvedCredential(self._types[provider].from_parts(parts), "own")
+            return ResolvedCredential(
+                self._descriptions[provider].credential.from_parts(parts), "own"
+            )
         operator = self._operator.get(provider)
         return ResolvedCredential(operator, "operator") if operator else None
 
@@ -74,8 +77,9 @@ class KeyChain:
     async def _forget_session(self, user_id: int, provider: str) -> None:
         # The old key's credits and session token say nothing about a new key (or none).
         await self._credits.forget(user_id, provider)
-        if provider != CodexAeternumCredential.provider:
-            return  # only CodexAeternum keeps a session token
+        description = self._descriptions.get(provider)
+        if description is None or description.forget_session is None:
+            return  # the provider keeps no session
         parts = await self._credentials.get(user_id, provider)
         if parts is not None:
-            await self._tokens.delete(CodexAeternumCredential.from_parts(parts).cache_key())
+            await description.forget_session(self._tokens, parts)

@@ -1,4 +1,4 @@
-"""The names under which a user's /settings choices are stored, and how jobs read them."""
+"""The names under which a user's /settings preferences are stored, and how jobs read them."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ def option_key(provider: str, option: str) -> str:
 
 
 def option_defaults(
-    settings: Mapping[str, str], provider: str, specs: Iterable[OptionSpec]
+    preferences: Mapping[str, str], provider: str, specs: Iterable[OptionSpec]
 ) -> dict[str, str]:
     """The user's stored defaults for a provider's options (only valid values; text wins)."""
     defaults: dict[str, str] = {}
     for spec in specs:
-        value = settings.get(option_key(provider, spec.name))
+        value = preferences.get(option_key(provider, spec.name))
         if value is not None and value in spec.choices:
             defaults[spec.name] = value
     return defaults

@@ -12,7 +12,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.keychain import CredentialSource, KeyChain
-from bot.providers import DISPLAY_NAMES
+from bot.providers import PROVIDERS
 from bot.storage import Storage
 from bot.storage.credits import CreditRecord
 from services.describepicture import DescribePictureCredential
@@ -85,23 +85,24 @@ async def _quota_line(
 
 
 async def balance(
-    message: Message, keychain: KeyChain, store: Storage, providers: Providers
+    message: Message, keychain: KeyChain, storage: Storage, providers: Providers
 ) -> None:
     """/balance: per provider the last known credits of the user's key, or whose key it uses."""
     if message.from_user is None:
         return
     user_id = message.from_user.id
     sources = await keychain.sources(user_id)
-    credits = await store.credits.for_owner(user_id)
+    credits = await storage.credits.for_owner(user_id)
     now = time.time()
     lines = [_("<b>Your balance</b>, as the providers last reported it")]
-    for provider, name in DISPLAY_NAMES.items():
-        lines.append(_provider_line(name, sources.get(provider), credits.get(provider), now=now))
-        if provider == DescribePictureCredential.provider:
+    for provider in PROVIDERS:
+        source, record = sources.get(provider.id), credits.get(provider.id)
+        lines.append(_provider_line(provider.display_name, source, record, now=now))
+        if provider.id == DescribePictureCredential.provider:
             quota = await _quota_line(keychain, providers, user_id=user_id, now=now)
             if quota is not None:
                 lines.append(quota)
-    if any(provider not in sources for provider in DISPLAY_NAMES):
+    if any(provider.id not in sources for provider in PROVIDERS):
         lines += ["", _("Add a key with /setkey in private chat.")]
     await message.reply("\n".join(lines))
 

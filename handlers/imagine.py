@@ -70,7 +70,7 @@ async def imagine(
         bot=bot,
         keychain=keychain,
         requested=parsed.provider,
-        preferred=user_record.settings.get(GENERATE_PROVIDER),
+        preferred=user_record.preferences.get(GENERATE_PROVIDER),
         order=GENERATE_ORDER,
         unsupported=_("I cannot generate with {name}. Choose one of: {valid}."),
     )
@@ -79,7 +79,7 @@ async def imagine(
     provider = choice.provider
     generator = providers.generators[provider]
     # The user's /settings defaults apply where the text gives nothing; the text wins.
-    stored = option_defaults(user_record.settings, provider, generator.options)
+    stored = option_defaults(user_record.preferences, provider, generator.options)
     try:
         options = generator.validate_options({**stored, **parsed.options})
     except InvalidOptionError as e:

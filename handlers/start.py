@@ -10,8 +10,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.choices import KEYS_DEEP_LINK
 from bot.keychain import KeyChain
-from bot.providers import DISPLAY_NAMES
-from handlers.keys import show_keys
+from bot.providers import PROVIDERS
+from handlers.keys.private import show_keys
 
 
 async def start_keys(message: Message, keychain: KeyChain) -> None:
@@ -47,8 +47,9 @@ async def help_text(message: Message, keychain: KeyChain) -> None:
         "",
         _("<b>Your providers</b>"),
     ]
-    for provider, name in DISPLAY_NAMES.items():
-        source = sources.get(provider)
+    for provider in PROVIDERS:
+        name = provider.display_name
+        source = sources.get(provider.id)
         if source == "own":
             lines.append(_("✅ {provider}: your key").format(provider=name))
         elif source == "operator":

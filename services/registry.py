@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.ailuna import AiLunaClient
-from services.base import Credential, ImageDescriber, ImageGenerator
+from services.base import ImageDescriber, ImageGenerator
 from services.codexaeternum import CodexAeternumClient
 from services.describepicture import DescribePictureClient
 from services.gptunnel import GPTunnelClient
@@ -15,7 +15,8 @@ from services.gptunnel import GPTunnelClient
 
 @dataclass(frozen=True)
 class Providers:
-    """Every provider client; generators and describers in the SPEC's default order."""
+    """Every provider client, by provider name; generators and describers in the SPEC's default
+    order (bot/providers describes each provider and checks this against it)."""
 
     gptunnel: GPTunnelClient
     codexaeternum: CodexAeternumClient
@@ -33,9 +34,3 @@ class Providers:
         }
         object.__setattr__(self, "generators", generators)
         object.__setattr__(self, "describers", describers)
-
-    @property
-    def credential_types(self) -> Mapping[str, type[Credential]]:
-        """The credential class of each provider, by provider name."""
-        clients = (self.gptunnel, self.codexaeternum, self.ailuna, self.describepicture)
-        return {client.name: client.credential_type for client in clients}

@@ -10,10 +10,10 @@ from aiogram.types import User as TelegramUser
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
-from bot.callbacks import LanguageAction, SettingsAction, SettingsButton
 from bot.i18n import create_i18n, pick_language
 from bot.storage.users import UserRecord
-from handlers.settings import SETTINGS
+from handlers.settings.callbacks import LanguageAction, PreferenceAction, PreferenceButton
+from handlers.settings.entries import PREFERENCES
 from services.ailuna import STYLES
 from services.gptunnel import ASPECT_RATIOS
 from tests.conftest import Serve
@@ -147,7 +147,7 @@ async def test_every_submenu_opens_in_place_and_goes_back(serve: Serve, tmp_path
             menu, _ = await press(iris, ALICE, submenu, "« Back")
             assert texts(menu) == OVERVIEW
         assert len(iris.api.bot_messages(ALICE.id)) == 1  # all in one message
-        assert (await record(iris, ALICE)).settings == {}
+        assert (await record(iris, ALICE)).preferences == {}
 
 
 CHOICES = [
@@ -176,7 +176,7 @@ async def test_each_choice_is_stored_at_once_and_the_menu_shows_it(
             assert len(edits_of(iris, menu, after=mark)) == 1
             assert f"{title}: {label}" in texts(menu)
             expected[key] = value
-            assert (await record(iris, ALICE)).settings == expected
+            assert (await record(iris, ALICE)).preferences == expected
             submenu, _ = await press(iris, ALICE, menu, f"{title}: {label}")
             assert f"✅ {label}" in texts(submenu)
             assert sum(text.startswith("✅") for text in texts(submenu)) == 1
@@ -192,12 +192,12 @@ async def test_each_choice_is_stored_at_once_and_the_menu_shows_it(
             assert answer == f"✅ {title}: {label}"
             assert f"{title}: {label}" in texts(menu)
             del expected[key]
-            assert (await record(iris, ALICE)).settings == expected
+            assert (await record(iris, ALICE)).preferences == expected
         submenu, _ = await press(iris, ALICE, menu, "GPTunnel aspect ratio: 21:9")
         assert "Automatic" not in texts(submenu)
         assert "None" not in texts(submenu)
         menu, _ = await press(iris, ALICE, submenu, "1:1")
-        assert (await record(iris, ALICE)).settings["gptunnel.ar"] == "1:1"
+        assert (await record(iris, ALICE)).preferences["gptunnel.ar"] == "1:1"
         assert (await iris.app.storage.users.get(BOB.id)) is None  # nobody else touched
 
 
@@ -272,14 +272,14 @@ async def test_describe_provider_setting_routes_photos(serve: Serve, tmp_path: P
 
 
 FORGED = [
-    SettingsAction(action=SettingsButton.PICK, setting="gen", value="openai").pack(),
-    SettingsAction(action=SettingsButton.PICK, setting="desc", value="gptunnel").pack(),
-    SettingsAction(action=SettingsButton.PICK, setting="ar", value="5x4").pack(),
-    SettingsAction(action=SettingsButton.PICK, setting="ar", value="-").pack(),
-    SettingsAction(action=SettingsButton.PICK, setting="style", value="Anime").pack(),
-    SettingsAction(action=SettingsButton.PICK, setting="lang", value="fr").pack(),
-    SettingsAction(action=SettingsButton.PICK, setting="nosuch", value="x").pack(),
-    SettingsAction(action=SettingsButton.OPEN, setting="nosuch").pack(),
+    PreferenceAction(action=PreferenceButton.PICK, preference="gen", value="openai").pack(),
+    PreferenceAction(action=PreferenceButton.PICK, preference="desc", value="gptunnel").pack(),
+    PreferenceAction(action=PreferenceButton.PICK, preference="ar", value="5x4").pack(),
+    PreferenceAction(action=PreferenceButton.PICK, preference="ar", value="-").pack(),
+    PreferenceAction(action=PreferenceButton.PICK, preference="style", value="Anime").pack(),
+    PreferenceAction(action=PreferenceButton.PICK, preference="lang", value="fr").pack(),
+    PreferenceAction(action=PreferenceButton.PICK, preference="nosuch", value="x").pack(),
+    PreferenceAction(action=PreferenceButton.OPEN, preference="nosuch").pack(),
     LanguageAction(language="fr").pack(),
     LanguageAction(language="").pack(),
 ]
@@ -297,18 +297,21 @@ async def test_forged_values_are_refused_and_nothing_is_stored(
             assert edits_of(iris, message, after=mark) == []
             assert after.text == "menu"
         user = await record(iris, ALICE)
-        assert (user.settings, user.language) == ({}, None)
+        assert (user.preferences, user.language) == ({}, None)
 
 
 def test_every_button_fits_in_callback_data() -> None:
     packed = [
-        SettingsAction(action=SettingsButton.PICK, setting=setting.code, value=value).pack()
-        for setting in SETTINGS
+        PreferenceAction(action=PreferenceButton.PICK, preference=setting.code, value=value).pack()
+        for setting in PREFERENCES
         for value in setting.buttons()
     ]
     assert len(packed) == len(set(packed))
     assert max(len(data.encode()) for data in packed) <= 64
-    assert SettingsAction(action=SettingsButton.PICK, setting="ar", value="16x9").pack() in packed
+    assert (
+        PreferenceAction(action=PreferenceButton.PICK, preference="ar", value="16x9").pack()
+        in packed
+    )
 
 
 async def test_settings_in_a_group_sends_the_user_to_private_chat(
@@ -322,7 +325,7 @@ async def test_settings_in_a_group_sends_the_user_to_private_chat(
         assert int(reply.params["reply_parameters"]["message_id"]) == sent.message_id
         keyboard = reply.params["reply_markup"]["inline_keyboard"]
         assert [[b.get("url") for b in row] for row in keyboard] == [["https://t.me/iris_test_bot"]]
-        assert (await record(iris, ALICE)).settings == {}
+        assert (await record(iris, ALICE)).preferences == {}
 
 
 # --- language ----------------------------------------------------------------------------------
@@ -413,7 +416,7 @@ def telegram_user(language_code: str | None) -> TelegramUser:
 
 
 def user_record(language: str | None) -> UserRecord:
-    return UserRecord(id=1, language=language, telegram_language=None, settings={}, active=True)
+    return UserRecord(id=1, language=language, telegram_language=None, preferences={}, active=True)
 
 
 @pytest.mark.parametrize(

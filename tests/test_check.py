@@ -14,9 +14,10 @@ import pytest
 from aiohttp import web
 
 from bot.__main__ import parse_arguments
-from bot.check import PROBE_TASK_ID, check_database, check_provider
+from bot.check import check_database, check_provider
 from bot.config import Settings, load_settings
 from bot.providers import operator_credentials
+from bot.providers.gptunnel import PROBE_TASK_ID
 from bot.storage.migrations import MIGRATIONS
 from tests.conftest import Serve
 from tests.fakes import ailuna, gptunnel

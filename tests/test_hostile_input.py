@@ -505,5 +505,5 @@ async def test_buttons_in_the_wrong_chat_are_refused(serve: Serve, tmp_path: Pat
         assert await iris.app.storage.jobs.get(3) is None
         user = await iris.app.storage.users.get(ALICE.id)
         assert user is not None
-        assert user.settings == {}
+        assert user.preferences == {}
         assert_no_failure(iris)

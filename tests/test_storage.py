@@ -183,7 +183,7 @@ async def test_touch_creates_then_writes_only_on_change(storage: Storage) -> Non
     created = await users.touch(1, telegram_language="en")
     assert created == await users.get(1)
     assert (created.language, created.telegram_language, created.active) == (None, "en", True)
-    assert created.settings == {}
+    assert created.preferences == {}
 
     writes = db.writes
     assert await users.touch(1, telegram_language="en") == created
@@ -200,14 +200,14 @@ async def test_user_language_settings_active_and_count(storage: Storage) -> None
     assert await users.get(2) is None
     await users.touch(2, telegram_language="zh-hans")
     await users.set_language(2, "es")
-    await users.set_setting(2, "ar", "16:9")
-    await users.set_setting(2, "generate_provider", "ailuna")
-    await users.set_setting(2, "ar", None)
+    await users.set_preference(2, "ar", "16:9")
+    await users.set_preference(2, "generate_provider", "ailuna")
+    await users.set_preference(2, "ar", None)
     await users.set_active(2, False)
     user = await users.get(2)
     assert user is not None
     assert (user.language, user.telegram_language) == ("es", "zh-hans")
-    assert user.settings == {"generate_provider": "ailuna"}
+    assert user.preferences == {"generate_provider": "ailuna"}
     assert user.active is False
 
     again = await users.touch(2, telegram_language="zh-hans")
@@ -216,7 +216,7 @@ async def test_user_language_settings_active_and_count(storage: Storage) -> None
     cleared = await users.get(2)
     assert cleared is not None and cleared.language is None
 
-    await users.set_setting(3, "ar", "1:1")  # a user never touched is created
+    await users.set_preference(3, "ar", "1:1")  # a user never touched is created
     assert await users.count() == 2
 
 

@@ -1,4 +1,4 @@
-"""Users: language, settings and whether the bot can still reach them."""
+"""Users: language, /settings preferences and whether the bot can still reach them."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ class UserRecord:
     id: int
     language: str | None
     telegram_language: str | None
-    settings: dict[str, str]
+    preferences: dict[str, str]
+    """The /settings choices (kept in the `settings` column)."""
     active: bool
 
 
@@ -86,21 +87,21 @@ class Users:
         )
         self._forget(user_id)
 
-    async def set_setting(self, user_id: int, name: str, value: str | None) -> None:
-        """Set one setting; None removes it (the default applies again)."""
+    async def set_preference(self, user_id: int, name: str, value: str | None) -> None:
+        """Set one /settings preference; None removes it (the default applies again)."""
         now = self._clock()
         async with self._db.transaction() as tx:
             row = await tx.fetchone("SELECT settings FROM users WHERE id = ?", (user_id,))
-            settings = _settings(row["settings"]) if row is not None else {}
+            preferences = _preferences(row["settings"]) if row is not None else {}
             if value is None:
-                settings.pop(name, None)
+                preferences.pop(name, None)
             else:
-                settings[name] = value
+                preferences[name] = value
             await tx.execute(
                 "INSERT INTO users (id, settings, created_at, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET"
                 " settings = excluded.settings, updated_at = excluded.updated_at",
-                (user_id, json.dumps(settings, sort_keys=True), now, now),
+                (user_id, json.dumps(preferences, sort_keys=True), now, now),
             )
         self._forget(user_id)
 
@@ -123,13 +124,13 @@ def _record(row: aiosqlite.Row) -> UserRecord:
         id=row["id"],
         language=row["language"],
         telegram_language=row["telegram_language"],
-        settings=_settings(row["settings"]),
+        preferences=_preferences(row["settings"]),
         active=bool(row["active"]),
     )
 
 
-def _settings(text: str) -> dict[str, str]:
-    """The settings object, keeping only string values (the only kind ever written)."""
+def _preferences(text: str) -> dict[str, str]:
+    """The preferences object, keeping only string values (the only kind ever written)."""
     loaded = json.loads(text)
     if not isinstance(loaded, dict):
         return {}

@@ -9,47 +9,26 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import KeyAction, KeyButton
 from bot.filters import InPrivateChat
 from bot.formatting import escape
-from bot.keyboards import keys_keyboard
 from bot.keychain import KeyChain
-from bot.providers import DISPLAY_NAMES, display_name
+from bot.providers import BY_ID, display_name
+from bot.providers.description import ProviderDescription
 from bot.telegram import delete_quietly, edit_text
-from services.ailuna import AiLunaCredential
+from handlers.keys.callbacks import KeyAction, KeyButton
+from handlers.keys.keyboards import keys_keyboard
+from handlers.keys.texts import keys_text, provider_list, setkey_usage
 from services.base import Credential, CredentialFormatError
-from services.codexaeternum import CodexAeternumCredential
 from services.errors import AuthError, ServiceError
 from services.registry import Providers
 
 logger = logging.getLogger(__name__)
 
 
-_USAGE = {
-    "gptunnel": "<code>/setkey gptunnel API_KEY</code>",
-    "codexaeternum": "<code>/setkey codexaeternum you@example.com SECRET_TOKEN</code>",
-    "ailuna": "<code>/setkey ailuna API_KEY</code>",
-    "describepicture": "<code>/setkey describepicture APP_ID</code>",
-}
-
-
-def setkey_usage(provider: str | None = None) -> str:
-    """How /setkey is written: for one provider, or for each of them."""
-    examples = [_USAGE[provider]] if provider in _USAGE else list(_USAGE.values())
-    return "\n".join([_("Send your key like this (I delete the message right away):"), *examples])
-
-
 async def _keys_view(keychain: KeyChain, *, user_id: int) -> tuple[str, InlineKeyboardMarkup]:
     """The /keys text and keyboard: the user's keys, masked, and a button per provider."""
     masked = await keychain.masked(user_id)
-    lines = [_("<b>Your keys</b>")]
-    for provider, name in DISPLAY_NAMES.items():
-        if provider in masked:
-            lines.append(f"✅ {name}: <code>{escape(masked[provider])}</code>")
-        else:
-            lines.append(_("▫️ {provider}: not set").format(provider=name))
-    lines += ["", setkey_usage()]
-    return "\n".join(lines), keys_keyboard(DISPLAY_NAMES, masked)
+    return keys_text(masked), keys_keyboard(masked)
 
 
 async def show_keys(message: Message, keychain: KeyChain, *, user_id: int) -> None:
@@ -85,24 +64,24 @@ async def _store_key(
     if not parts:
         return setkey_usage()
     provider, values = parts[0].lower(), parts[1:]
-    credential_type = providers.credential_types.get(provider)
-    if credential_type is None:
+    description = BY_ID.get(provider)
+    if description is None:
         # The unknown word is not echoed: it may be the key itself, typed without a provider.
         return (
-            _("Unknown provider. Choose one of: {valid}.").format(valid=", ".join(DISPLAY_NAMES))
+            _("Unknown provider. Choose one of: {valid}.").format(valid=provider_list())
             + "\n\n"
             + setkey_usage()
         )
-    name = display_name(provider)
+    name = description.display_name
     try:
-        credential = credential_type.from_parts(values)
+        credential = description.credential.from_parts(values)
     except CredentialFormatError:
         return (
             _("That does not look like a valid {provider} key.").format(provider=name)
             + "\n\n"
             + setkey_usage(provider)
         )
-    verdict = await _check(credential, providers)
+    verdict = await _check(description, credential, providers)
     if verdict is False:
         return _("{provider} rejected this key. Check it and send it again.").format(provider=name)
     await keychain.store(user_id, credential)
@@ -115,15 +94,14 @@ async def _store_key(
     return text
 
 
-async def _check(credential: Credential, providers: Providers) -> bool | None:
+async def _check(
+    description: ProviderDescription, credential: Credential, providers: Providers
+) -> bool | None:
     """True if the provider accepted the key, False if it rejected it, None if unknown."""
+    if description.key_check is None:
+        return None  # no cheap call exists: checked at first use
     try:
-        if isinstance(credential, CodexAeternumCredential):
-            await providers.codexaeternum.exchange_token(credential)
-        elif isinstance(credential, AiLunaCredential):
-            await providers.ailuna.list_images(credential, per_page=10)
-        else:
-            return None  # no cheap call exists: checked at first use
+        await description.key_check(providers, credential)
     except AuthError:
         return False
     except ServiceError as e:
@@ -137,9 +115,9 @@ async def delkey(message: Message, command: CommandObject, keychain: KeyChain) -
     if message.from_user is None:
         return
     provider = (command.args or "").strip().lower()
-    if provider not in DISPLAY_NAMES:
+    if provider not in BY_ID:
         await message.answer(
-            _("Which key? Send /delkey and one of: {valid}.").format(valid=", ".join(DISPLAY_NAMES))
+            _("Which key? Send /delkey and one of: {valid}.").format(valid=provider_list())
         )
         return
     await message.answer(await _remove(keychain, user_id=message.from_user.id, provider=provider))
@@ -158,7 +136,7 @@ async def delete_button(
     query: CallbackQuery, callback_data: KeyAction, bot: Bot, keychain: KeyChain
 ) -> None:
     """🗑 on the /keys list: remove the key, say so, and refresh the list in place."""
-    if callback_data.provider not in DISPLAY_NAMES or not isinstance(query.message, Message):
+    if callback_data.provider not in BY_ID or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."))
         return
     user_id = query.from_user.id
@@ -175,7 +153,7 @@ async def delete_button(
 
 async def add_button(query: CallbackQuery, callback_data: KeyAction) -> None:
     """➕ on the /keys list: how to send that provider's key."""
-    if callback_data.provider not in DISPLAY_NAMES or not isinstance(query.message, Message):
+    if callback_data.provider not in BY_ID or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."))
         return
     await query.message.answer(setkey_usage(callback_data.provider))
@@ -183,8 +161,8 @@ async def add_button(query: CallbackQuery, callback_data: KeyAction) -> None:
 
 
 def create_router() -> Router:
-    """The keys router with its handlers, scope filters on the router."""
-    router = Router(name="keys")
+    """The private chats' key handlers, scope filters on the router."""
+    router = Router(name="keys_private")
     router.message.filter(InPrivateChat())
     router.callback_query.filter(InPrivateChat())
     router.message.register(keys_command, Command("keys"))

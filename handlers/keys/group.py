@@ -38,7 +38,7 @@ async def keys_in_group(message: Message, command: CommandObject, bot: Bot) -> N
 
 
 def create_router() -> Router:
-    """The keys_group router with its handlers, scope filters on the router."""
+    """The groups' key handler, scope filters on the router."""
     router = Router(name="keys_group")
     router.message.filter(InGroupChat())
     router.message.register(keys_in_group, Command("setkey", "keys", "delkey"))
