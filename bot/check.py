@@ -32,7 +32,7 @@ from bot.storage.migrations import SchemaTooNewError
 from services.ailuna import AiLunaClient, AiLunaCredential
 from services.base import Credential
 from services.codexaeternum import CodexAeternumClient, CodexAeternumCredential
-from services.errors import (
+from services.exceptions import (
     AuthError,
     BadRequestError,
     NotFoundError,

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.choices import DESCRIBE_ORDER, option_error_text, pick_provider
-from bot.errors import code_text
+from bot.error_texts import code_text
 from bot.filters import (
     ImageToDescribe,
     IsReply,

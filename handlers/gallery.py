@@ -24,7 +24,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import GalleryAction, GalleryButton, GallerySort, GalleryView
 from bot.choices import no_key_reply
-from bot.errors import error_text
+from bot.error_texts import error_text
 from bot.filters import DataStartsWith, InGroupChat, InPrivateChat, PlainText
 from bot.formatting import escape, shorten
 from bot.imaging import ImageWorkers
@@ -39,7 +39,7 @@ from bot.keychain import KeyChain
 from bot.states import GalleryStates
 from bot.telegram import delete_quietly, edit_caption, edit_markup, edit_text
 from services.ailuna import NAME_MAX, AiLunaCredential, AiLunaImage, ImagePage
-from services.errors import NotFoundError, ServiceError
+from services.exceptions import NotFoundError, ServiceError
 from services.registry import Providers
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from bot.preferences import GENERATE_PROVIDER, option_defaults
 from bot.providers import display_name
 from bot.storage.jobs import JobKind, NewJob
 from bot.storage.users import UserRecord
-from services.errors import InvalidOptionError
+from services.exceptions import InvalidOptionError
 from services.registry import Providers
 
 

@@ -13,7 +13,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import JobAction, JobButton
-from bot.errors import error_text
+from bot.error_texts import error_text
 from bot.formatting import escape, shorten
 from bot.job_states import state_text
 from bot.jobs.runner import JobRunner
@@ -24,7 +24,7 @@ from bot.storage import Storage
 from bot.storage.jobs import JobRecord, JobState, NewJob
 from bot.telegram import edit_markup
 from services.ailuna import AiLunaCredential
-from services.errors import ServiceError
+from services.exceptions import ServiceError
 from services.gptunnel import ASPECT_RATIOS
 from services.registry import Providers
 

@@ -22,7 +22,7 @@ from bot.providers import display_name
 from bot.storage.jobs import JobRecord, Jobs, JobState
 from bot.telegram import delete_quietly, edit_text
 from services.base import GeneratedImage
-from services.errors import ImageTooLargeError
+from services.exceptions import ImageTooLargeError
 
 logger = logging.getLogger(__name__)
 

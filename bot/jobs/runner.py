@@ -28,7 +28,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.choices import KEYS_DEEP_LINK
-from bot.errors import code_text, error_code, error_text
+from bot.error_texts import code_text, error_code, error_text
 from bot.imaging import ImageWorkers
 from bot.jobs.delivery import RESULT_RETENTION, Delivery, reply_to
 from bot.jobs.limits import Limits
@@ -42,7 +42,7 @@ from bot.storage.credits import OPERATOR
 from bot.storage.jobs import UNFINISHED, JobKind, JobRecord, JobState, NewJob
 from bot.telegram import edit_text
 from services.base import GeneratedImage, ImageGenerator, Turn
-from services.errors import (
+from services.exceptions import (
     OutcomeUnknownError,
     RateLimitedError,
     ServiceError,
