@@ -85,14 +85,14 @@ async def _quota_line(
 
 
 async def balance(
-    message: Message, keychain: KeyChain, store: Storage, providers: Providers
+    message: Message, keychain: KeyChain, storage: Storage, providers: Providers
 ) -> None:
     """/balance: per provider the last known credits of the user's key, or whose key it uses."""
     if message.from_user is None:
         return
     user_id = message.from_user.id
     sources = await keychain.sources(user_id)
-    credits = await store.credits.for_owner(user_id)
+    credits = await storage.credits.for_owner(user_id)
     now = time.time()
     lines = [_("<b>Your balance</b>, as the providers last reported it")]
     for provider, name in DISPLAY_NAMES.items():

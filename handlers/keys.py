@@ -19,7 +19,7 @@ from bot.telegram import delete_quietly, edit_text
 from services.ailuna import AiLunaCredential
 from services.base import Credential, CredentialFormatError
 from services.codexaeternum import CodexAeternumCredential
-from services.errors import AuthError, ServiceError
+from services.exceptions import AuthError, ServiceError
 from services.registry import Providers
 
 logger = logging.getLogger(__name__)

@@ -242,7 +242,7 @@ async def open_button(
 
 
 async def pick_button(
-    query: CallbackQuery, callback_data: SettingsAction, bot: Bot, store: Storage, i18n: I18n
+    query: CallbackQuery, callback_data: SettingsAction, bot: Bot, storage: Storage, i18n: I18n
 ) -> None:
     """A value of a submenu: store it at once, then the overview, in the (new) language."""
     setting = _BY_CODE.get(callback_data.setting)
@@ -252,7 +252,7 @@ async def pick_button(
         return
     value = buttons[callback_data.value]
     user = await _store_choice(
-        store.users, user_id=query.from_user.id, setting=setting, value=value
+        storage.users, user_id=query.from_user.id, setting=setting, value=value
     )
     with i18n.use_locale(pick_language(user, query.from_user, i18n.default_locale)):
         if isinstance(query.message, Message):
@@ -284,7 +284,7 @@ async def language_command(message: Message, user_record: UserRecord) -> None:
 
 
 async def language_button(
-    query: CallbackQuery, callback_data: LanguageAction, bot: Bot, store: Storage, i18n: I18n
+    query: CallbackQuery, callback_data: LanguageAction, bot: Bot, storage: Storage, i18n: I18n
 ) -> None:
     """A /language button: store the choice and confirm in the language chosen.
 
@@ -297,7 +297,7 @@ async def language_button(
         return
     value = buttons[callback_data.language]
     user = await _store_choice(
-        store.users, user_id=query.from_user.id, setting=LANGUAGE_SETTING, value=value
+        storage.users, user_id=query.from_user.id, setting=LANGUAGE_SETTING, value=value
     )
     language = pick_language(user, query.from_user, i18n.default_locale)
     with i18n.use_locale(language):
