@@ -5,24 +5,25 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from aiogram import Router
+from aiogram.filters import Filter
 
 from bot.filters import FromUsers, InGroupChat, InPrivateChat
 
 
 def private_scope(*features: Router) -> Router:
     """Messages and button presses in private chats, offered to `features` in order."""
-    router = Router(name="private")
-    router.message.filter(InPrivateChat())
-    router.callback_query.filter(InPrivateChat())
-    router.include_routers(*features)
-    return router
+    return _chat_scope("private", InPrivateChat(), features)
 
 
 def groups_scope(*features: Router) -> Router:
     """Messages and button presses in groups and supergroups, offered to `features` in order."""
-    router = Router(name="groups")
-    router.message.filter(InGroupChat())
-    router.callback_query.filter(InGroupChat())
+    return _chat_scope("groups", InGroupChat(), features)
+
+
+def _chat_scope(name: str, chat: Filter, features: tuple[Router, ...]) -> Router:
+    router = Router(name=name)
+    router.message.filter(chat)
+    router.callback_query.filter(chat)
     router.include_routers(*features)
     return router
 

@@ -12,7 +12,7 @@ from aiogram.filters import Command, CommandStart, StateFilter
 
 from bot.filters import DataStartsWith, PlainText
 from handlers.common.stale import no_longer_valid
-from handlers.gallery.access import PressedInOwnChat, PresserKey
+from handlers.gallery.access import PressedInOwnChat, PresserGallery
 from handlers.gallery.callbacks import GalleryAction, GalleryButton, GalleryView
 from handlers.gallery.card import (
     back_button,
@@ -74,26 +74,30 @@ def _buttons_router() -> Router:
     router = Router(name="gallery_buttons")
     router.callback_query.middleware(PressedInOwnChat())
     keyed = Router(name="gallery_keyed_buttons")
-    keyed.callback_query.middleware(PresserKey())
+    keyed.callback_query.middleware(PresserGallery())
     keyed.callback_query.register(view_button, GalleryView.filter())
-    keyed_actions: tuple[tuple[ButtonHandler, GalleryButton], ...] = (
+    _on_actions(
+        keyed,
         (open_button, GalleryButton.OPEN),
         (star_button, GalleryButton.STAR),
         (confirm_delete_button, GalleryButton.CONFIRM_DELETE),
         (back_button, GalleryButton.BACK),
     )
-    for handler, action in keyed_actions:
-        keyed.callback_query.register(handler, GalleryAction.filter(F.action == action))
-    actions: tuple[tuple[ButtonHandler, GalleryButton], ...] = (
+    _on_actions(
+        router,
         (rename_button, GalleryButton.RENAME),
         (stop_rename_button, GalleryButton.STOP_RENAME),
         (delete_button, GalleryButton.DELETE),
         (keep_button, GalleryButton.KEEP),
     )
-    for handler, action in actions:
-        router.callback_query.register(handler, GalleryAction.filter(F.action == action))
     router.include_router(keyed)
     return router
+
+
+def _on_actions(router: Router, *pairs: tuple[ButtonHandler, GalleryButton]) -> None:
+    """Register each handler for the image buttons of its action."""
+    for handler, action in pairs:
+        router.callback_query.register(handler, GalleryAction.filter(F.action == action))
 
 
 def _stale_buttons_router() -> Router:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
@@ -13,10 +15,22 @@ from bot.choices import no_key_reply
 from bot.keychain import KeyChain
 from handlers.common.stale import no_longer_valid
 from services.ailuna import AiLunaCredential
+from services.registry import Providers
 
 PROVIDER = "ailuna"
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Gallery:
+    """One user's gallery in their private chat: their own key, the clients, their FSM data."""
+
+    bot: Bot
+    providers: Providers
+    credential: AiLunaCredential
+    state: FSMContext
+    chat_id: int
 
 
 async def own_key(keychain: KeyChain, user_id: int) -> AiLunaCredential | None:
@@ -55,8 +69,8 @@ class PressedInOwnChat(BaseMiddleware):
         return await handler(event, data)
 
 
-class PresserKey(BaseMiddleware):
-    """Passes the presser's own AiLuna key on as `credential`; without one, says how to add it.
+class PresserGallery(BaseMiddleware):
+    """Passes the presser's Gallery on as `gallery`; without their own key, says how to add one.
 
     Runs after PressedInOwnChat, whose `pressed` message the answer goes under.
     """
@@ -65,11 +79,17 @@ class PresserKey(BaseMiddleware):
         assert isinstance(event, CallbackQuery)
         keychain: KeyChain = data["keychain"]
         credential = await own_key(keychain, event.from_user.id)
+        pressed: Message = data["pressed"]
         if credential is None:
-            pressed: Message = data["pressed"]
             text, markup = await no_key(data["bot"], keychain, event.from_user.id)
             await pressed.answer(text, reply_markup=markup)
             await event.answer()
             return None
-        data["credential"] = credential
+        data["gallery"] = Gallery(
+            bot=data["bot"],
+            providers=data["providers"],
+            credential=credential,
+            state=data["state"],
+            chat_id=pressed.chat.id,
+        )
         return await handler(event, data)

@@ -15,12 +15,12 @@ from aiogram.utils.i18n import gettext as _
 from bot.error_texts import error_text
 from bot.keychain import KeyChain
 from bot.telegram import delete_quietly, edit_text
-from handlers.gallery.access import no_key, own_key
+from handlers.gallery.access import Gallery, no_key, own_key
 from handlers.gallery.callbacks import GalleryAction, GallerySort, GalleryView
 from handlers.gallery.keyboards import gallery_keyboard, gallery_link_keyboard
 from handlers.gallery.searches import remember_search, search_of
 from handlers.gallery.texts import list_text
-from services.ailuna import AiLunaCredential, ImagePage
+from services.ailuna import ImagePage
 from services.exceptions import ServiceError
 from services.registry import Providers
 
@@ -38,23 +38,21 @@ _ORDER = {
 
 
 async def _fetch(
-    providers: Providers, credential: AiLunaCredential, view: GalleryView, search: str | None
+    gallery: Gallery, view: GalleryView, search: str | None
 ) -> tuple[ImagePage, GalleryView]:
     """A page of the list; past the end (after deletes) the last page there is."""
-    page = await _list(providers, credential, view, search)
+    page = await _list(gallery, view, search)
     if not page.items and view.page > 1:
         last = max(1, min(page.last_page or view.page - 1, view.page - 1))
         view = view.moved(page=last)
-        page = await _list(providers, credential, view, search)
+        page = await _list(gallery, view, search)
     return page, view
 
 
-async def _list(
-    providers: Providers, credential: AiLunaCredential, view: GalleryView, search: str | None
-) -> ImagePage:
+async def _list(gallery: Gallery, view: GalleryView, search: str | None) -> ImagePage:
     sort_by, sort = _ORDER[view.sort]
-    return await providers.ailuna.list_images(
-        credential,
+    return await gallery.providers.ailuna.list_images(
+        gallery.credential,
         search=search,
         search_by="name" if search is not None else None,
         favorite=True if view.favorites else None,
@@ -66,11 +64,11 @@ async def _list(
 
 
 async def _list_view(
-    providers: Providers, credential: AiLunaCredential, view: GalleryView, search: str | None
+    gallery: Gallery, view: GalleryView, search: str | None
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The list's text and buttons for this view. Raises ServiceError."""
     view = view.moved(searched=search is not None)
-    page, view = await _fetch(providers, credential, view, search)
+    page, view = await _fetch(gallery, view, search)
     if page.last_page is not None:
         has_next = view.page < page.last_page
     else:  # Without a page count, a full page may have more after it.
@@ -78,56 +76,34 @@ async def _list_view(
     return list_text(page, view, search), gallery_keyboard(page.items, view=view, has_next=has_next)
 
 
-async def put_list(
-    bot: Bot,
-    providers: Providers,
-    credential: AiLunaCredential,
-    state: FSMContext,
-    *,
-    chat_id: int,
-    list_id: int,
-    view: GalleryView,
-) -> None:
+async def put_list(gallery: Gallery, *, list_id: int, view: GalleryView) -> None:
     """Refresh a list message in place, or send the list anew when that message is gone."""
-    search = await search_of(state, view, list_id)
-    text, markup = await _list_view(providers, credential, view, search)
+    search = await search_of(gallery.state, view, list_id)
+    text, markup = await _list_view(gallery, view, search)
     if list_id:
         try:
             if await edit_text(
-                bot, chat_id=chat_id, message_id=list_id, text=text, reply_markup=markup
+                gallery.bot,
+                chat_id=gallery.chat_id,
+                message_id=list_id,
+                text=text,
+                reply_markup=markup,
             ):
                 return
         except TelegramBadRequest as e:  # not a list of ours (a tampered button): a new one
             logger.info("gallery list %d cannot be edited: %s", list_id, e.message)
-    sent = await bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+    sent = await gallery.bot.send_message(chat_id=gallery.chat_id, text=text, reply_markup=markup)
     if search is not None:
-        await remember_search(state, sent.message_id, search)
+        await remember_search(gallery.state, sent.message_id, search)
 
 
-async def back_to_list(
-    bot: Bot,
-    providers: Providers,
-    credential: AiLunaCredential,
-    state: FSMContext,
-    *,
-    chat_id: int,
-    card_id: int,
-    card: GalleryAction,
-) -> None:
+async def back_to_list(gallery: Gallery, *, card_id: int, card: GalleryAction) -> None:
     """The card goes away and the list it came from shows again, refreshed."""
-    await delete_quietly(bot, chat_id=chat_id, message_id=card_id)
+    await delete_quietly(gallery.bot, chat_id=gallery.chat_id, message_id=card_id)
     try:
-        await put_list(
-            bot,
-            providers,
-            credential,
-            state,
-            chat_id=chat_id,
-            list_id=card.list_id,
-            view=card.view(),
-        )
+        await put_list(gallery, list_id=card.list_id, view=card.view())
     except ServiceError as e:
-        await bot.send_message(chat_id=chat_id, text=error_text(e))
+        await gallery.bot.send_message(chat_id=gallery.chat_id, text=error_text(e))
 
 
 async def _open_gallery(
@@ -147,8 +123,9 @@ async def _open_gallery(
         text, markup = await no_key(bot, keychain, message.from_user.id)
         await message.reply(text, reply_markup=markup)
         return
+    gallery = Gallery(bot, providers, credential, state, chat_id=message.chat.id)
     try:
-        text, markup = await _list_view(providers, credential, GalleryView(), search)
+        text, markup = await _list_view(gallery, GalleryView(), search)
     except ServiceError as e:
         await message.reply(error_text(e))
         return
@@ -191,22 +168,20 @@ async def gallery_in_group(message: Message, bot: Bot) -> None:
 
 
 async def view_button(
-    query: CallbackQuery,
-    callback_data: GalleryView,
-    pressed: Message,
-    credential: AiLunaCredential,
-    bot: Bot,
-    providers: Providers,
-    state: FSMContext,
+    query: CallbackQuery, callback_data: GalleryView, pressed: Message, gallery: Gallery
 ) -> None:
     """◀️ ▶️, favorites only, sort: the list shows that view, in place."""
     try:
-        search = await search_of(state, callback_data, pressed.message_id)
-        text, markup = await _list_view(providers, credential, callback_data, search)
+        search = await search_of(gallery.state, callback_data, pressed.message_id)
+        text, markup = await _list_view(gallery, callback_data, search)
     except ServiceError as e:
         await query.answer(error_text(e), show_alert=True)
         return
     await edit_text(
-        bot, chat_id=pressed.chat.id, message_id=pressed.message_id, text=text, reply_markup=markup
+        gallery.bot,
+        chat_id=pressed.chat.id,
+        message_id=pressed.message_id,
+        text=text,
+        reply_markup=markup,
     )
     await query.answer()

@@ -15,7 +15,7 @@ from bot.error_texts import error_text
 from bot.formatting import escape
 from bot.keychain import KeyChain
 from bot.telegram import edit_text
-from handlers.gallery.access import no_key, own_key
+from handlers.gallery.access import Gallery, no_key, own_key
 from handlers.gallery.callbacks import GalleryAction
 from handlers.gallery.card import show_card
 from handlers.gallery.keyboards import gallery_rename_keyboard
@@ -133,19 +133,12 @@ async def rename_text(
         text, markup = await no_key(bot, keychain, message.from_user.id)
         await message.reply(text, reply_markup=markup)
         return
+    gallery = Gallery(bot, providers, credential, state, chat_id=message.chat.id)
     try:
         image = await providers.ailuna.update(credential, image_id=pending.card.image_id, name=name)
     except NotFoundError as e:
         await _end_rename(bot, state, chat_id=message.chat.id, outcome=error_text(e))
-        await back_to_list(
-            bot,
-            providers,
-            credential,
-            state,
-            chat_id=message.chat.id,
-            card_id=pending.card_id,
-            card=pending.card,
-        )
+        await back_to_list(gallery, card_id=pending.card_id, card=pending.card)
         return
     except ServiceError as e:
         await message.reply(
@@ -161,8 +154,7 @@ async def rename_text(
     )
     starred = pending.card.starred if image.favorite is None else image.favorite
     await show_card(
-        bot,
-        chat_id=message.chat.id,
+        gallery,
         card_id=pending.card_id,
         image=image,
         card=pending.card.model_copy(update={"starred": starred}),
