@@ -16,7 +16,6 @@ from aiogram.enums import ParseMode
 
 from bot.commands import register_commands
 from bot.config import Settings
-from bot.filters import AlbumMemo
 from bot.health import HealthServer
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.imaging import ImageWorkers
@@ -27,6 +26,7 @@ from bot.jobs.timing import Timing
 from bot.keychain import KeyChain
 from bot.metrics import Metrics
 from bot.middlewares import (
+    AlbumMemo,
     AlbumOrderMiddleware,
     AllowlistMiddleware,
     RateLimitMiddleware,
@@ -132,14 +132,13 @@ async def create_application(
     )
     dispatcher = Dispatcher(
         settings=settings,
-        store=storage,  # still the name in the job, admin, describe and error handlers
         http=http,
         providers=providers,
         keychain=keychain,
         runner=runner,
         images=images,
     )
-    # Not Dispatcher(storage=...): aiogram takes that keyword as its FSM storage.
+    # Passed as `storage` to handlers; Dispatcher(storage=...) would take it for the FSM's.
     dispatcher["storage"] = storage
     dispatcher.update.outer_middleware(AlbumOrderMiddleware(AlbumMemo()))
     if settings.allowed_user_ids:

@@ -30,7 +30,7 @@ from bot.storage import open_storage
 from bot.storage.db import DB_FILENAME, Database
 from bot.storage.migrations import SchemaTooNewError
 from services.base import Credential
-from services.errors import (
+from services.exceptions import (
     AuthError,
     OutOfCreditsError,
     ProviderError,

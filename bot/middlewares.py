@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -14,10 +14,32 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import JobAction, JobButton
-from bot.filters import AlbumMemo, may_carry_key
+from bot.filters import may_carry_key
 from bot.i18n import pick_language
 from bot.storage.users import Users
 from bot.telegram import delete_quietly
+
+ALBUMS_REMEMBERED = 1000
+"""Albums remembered per process, so the memory stays bounded however many albums arrive."""
+
+
+class AlbumMemo:
+    """The albums (media groups) already seen, newest last, at most `capacity` of them."""
+
+    def __init__(self, *, capacity: int = ALBUMS_REMEMBERED) -> None:
+        self._seen: OrderedDict[tuple[int, str], None] = OrderedDict()
+        self._capacity = capacity
+
+    def first(self, chat_id: int, media_group_id: str) -> bool:
+        """True the first time an album is seen in a chat, False for its other photos."""
+        key = (chat_id, media_group_id)
+        if key in self._seen:
+            self._seen.move_to_end(key)
+            return False
+        self._seen[key] = None
+        if len(self._seen) > self._capacity:
+            self._seen.popitem(last=False)
+        return True
 
 
 class AlbumOrderMiddleware(BaseMiddleware):

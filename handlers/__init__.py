@@ -1,4 +1,4 @@
-"""Feature routers, collected in the order they must see updates."""
+"""Feature routers inside their scope routers, collected in the order they must see updates."""
 
 from __future__ import annotations
 
@@ -11,35 +11,37 @@ from handlers import (
     anonymous,
     balance,
     describe,
-    errors,
     gallery,
     imagine,
     jobs,
     keys,
     settings,
     start,
+    unexpected,
     unknown_buttons,
 )
+from handlers.scopes import admins_scope, groups_scope, private_scope
 
 
 def collect_routers(*, admin_ids: Collection[int]) -> list[Router]:
-    """A fresh router per feature, in a fixed order: errors first, photo describe last.
+    """Fresh routers in a fixed order: unexpected errors first, photo describe last.
 
-    Messages sent on behalf of a chat stop right after errors: they belong to nobody. The
-    gallery comes before the others because its rename step takes the next plain message;
-    after describe, a catch-all refuses any button no other router took.
+    Messages sent on behalf of a chat stop right after the errors router: they belong to
+    nobody. The private scope comes next with the gallery first, because its rename step takes
+    the next plain message. Features that serve any chat follow; after describe, a catch-all
+    refuses any button no other router took.
     """
     return [
-        errors.create_router(),
+        unexpected.create_router(),
         anonymous.create_router(),
-        gallery.create_router(),
+        private_scope(gallery.create_private_router(), keys.create_private_router()),
+        groups_scope(gallery.create_group_router(), keys.create_group_router()),
         start.create_router(),
-        keys.create_router(),
         settings.create_router(),
         balance.create_router(),
         imagine.create_router(),
         jobs.create_router(),
-        admin.create_router(admin_ids),
+        admins_scope(admin_ids, admin.create_router()),
         describe.create_router(),
         unknown_buttons.create_router(),
     ]

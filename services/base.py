@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Generic, Literal, Self, TypeVar
 
-from services.errors import InvalidImageError, InvalidOptionError, UnexpectedResponseError
+from services.exceptions import InvalidImageError, InvalidOptionError, UnexpectedResponseError
 from services.images import sniff_image
 
 Role = Literal["user", "model"]

@@ -29,7 +29,7 @@ from services.base import (
     generated_image,
     mask,
 )
-from services.errors import (
+from services.exceptions import (
     AuthError,
     BadRequestError,
     OutOfCreditsError,

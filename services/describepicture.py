@@ -23,7 +23,7 @@ from Crypto.Cipher import AES
 from Crypto.Random import get_random_bytes
 
 from services.base import Credential, Description, ImageDescriber, SingleSecretCredential, Turn
-from services.errors import (
+from services.exceptions import (
     AuthError,
     BadRequestError,
     OutOfCreditsError,

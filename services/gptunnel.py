@@ -20,7 +20,7 @@ from services.base import (
     Submission,
     generated_image,
 )
-from services.errors import (
+from services.exceptions import (
     AuthError,
     BadRequestError,
     JobFailedError,

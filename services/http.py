@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from services.errors import (
+from services.exceptions import (
     AuthError,
     BadRequestError,
     NotFoundError,

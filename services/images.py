@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from PIL import ExifTags, Image, ImageOps
 
-from services.errors import ImageTooLargeError, InvalidImageError
+from services.exceptions import ImageTooLargeError, InvalidImageError
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from services.ailuna import (
     short_name,
 )
 from services.base import GeneratedImage, Pending, Submission
-from services.errors import (
+from services.exceptions import (
     AuthError,
     BadRequestError,
     InvalidOptionError,

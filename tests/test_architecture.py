@@ -11,6 +11,7 @@ from pathlib import Path
 from aiogram import Router
 from aiogram.dispatcher.event.handler import CallableObject
 
+from bot.filters import FromUsers, InGroupChat, InPrivateChat
 from handlers import collect_routers
 
 SERVICES = Path(__file__).resolve().parent.parent / "services"
@@ -61,3 +62,20 @@ def test_no_filter_or_handler_runs_in_a_thread() -> None:
         if not callable_object.awaitable
     ]
     assert blocking == []
+
+
+def _root_filters(router: Router, event: str) -> list[object]:
+    return [f.callback for f in router.observers[event]._handler.filters or ()]
+
+
+def test_each_scope_router_carries_its_chat_filter_once_for_what_it_takes() -> None:
+    scopes = {router.name: router for router in collect_routers(admin_ids=[1])}
+    for name, kind, events in (
+        ("private", InPrivateChat, ("message", "callback_query")),
+        ("groups", InGroupChat, ("message", "callback_query")),
+        ("admins", FromUsers, ("message",)),
+    ):
+        for event in events:
+            filters = _root_filters(scopes[name], event)
+            assert [type(f) for f in filters] == [kind], (name, event)
+        assert scopes[name].sub_routers, name

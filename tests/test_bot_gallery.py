@@ -7,8 +7,8 @@ from pathlib import Path
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import GalleryAction, GalleryButton, GalleryView
-from bot.states import GalleryStates
+from handlers.gallery.callbacks import GalleryAction, GalleryButton, GalleryView
+from handlers.gallery.states import GalleryStates
 from tests.conftest import Serve
 from tests.fakes.ailuna import KEY_ALICE, KEY_BOB, Canned
 from tests.fakes.server import RecordedRequest

@@ -21,7 +21,7 @@ from services.codexaeternum import (
     CodexAeternumCredential,
     MemorySessionTokenStore,
 )
-from services.errors import (
+from services.exceptions import (
     AuthError,
     BadRequestError,
     InvalidOptionError,

@@ -27,7 +27,7 @@ from services.describepicture import (
     decrypt_envelope,
     encrypt_envelope,
 )
-from services.errors import (
+from services.exceptions import (
     AuthError,
     BadRequestError,
     InvalidImageError,

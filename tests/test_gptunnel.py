@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from services.base import GeneratedImage, Pending, Submission
-from services.errors import (
+from services.exceptions import (
     AuthError,
     BadRequestError,
     InvalidOptionError,

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from services.errors import (
+from services.exceptions import (
     AuthError,
     BadRequestError,
     NotFoundError,

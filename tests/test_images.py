@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PIL import ExifTags, Image
 
-from services.errors import ImageTooLargeError, InvalidImageError
+from services.exceptions import ImageTooLargeError, InvalidImageError
 from services.images import (
     MAX_PIXELS,
     TELEGRAM_PHOTO_MAX_BYTES,

@@ -16,7 +16,7 @@ from aiogram.methods.base import Response
 
 from bot.imaging import ImageWorkers
 from bot.telegram import ResponseModels
-from services.errors import InvalidImageError
+from services.exceptions import InvalidImageError
 from tests.test_images import decode, encode, noise
 
 T = TypeVar("T")

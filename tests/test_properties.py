@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.choices import option_error_text
-from bot.filters import caption_question
 from bot.formatting import ELLIPSIS, escape, is_blank, shorten, split_text
 from bot.i18n import create_i18n
 from bot.options import CONFLICT, MISSING_VALUE, OptionSyntaxError, ParsedText, parse_options
+from handlers.describe.filters import caption_question
 from tests.fakes.telegram_text import parse_html
 
 ENGLISH = create_i18n("en")

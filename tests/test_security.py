@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.callbacks import GalleryAction, GalleryButton, GalleryView
 from bot.crypto import KEY_FILENAME
 from bot.storage.jobs import JobKind, JobState, NewJob
+from handlers.gallery.callbacks import GalleryAction, GalleryButton, GalleryView
 from services.base import mask
 from tests.conftest import Serve
 from tests.fakes.ailuna import KEY_ALICE, KEY_BOB

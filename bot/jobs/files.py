@@ -12,7 +12,7 @@ from aiogram.exceptions import TelegramBadRequest
 
 from bot.storage.jobs import JobRecord
 from services.base import GeneratedImage
-from services.errors import ImageTooLargeError
+from services.exceptions import ImageTooLargeError
 
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 """The largest file the Bot API lets a bot download."""

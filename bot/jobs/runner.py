@@ -28,7 +28,7 @@ from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import I18n
 
 from bot.choices import KEYS_DEEP_LINK
-from bot.errors import code_text, error_code, error_text
+from bot.error_texts import code_text, error_code, error_text
 from bot.imaging import ImageWorkers
 from bot.jobs.durations import ProviderDurations
 from bot.jobs.files import RESULT_RETENTION, JobFiles
@@ -45,7 +45,7 @@ from bot.outbox import Outbox
 from bot.providers import display_name
 from bot.storage import Storage
 from bot.storage.jobs import UNFINISHED, JobKind, JobRecord, JobState, NewJob
-from services.errors import ServiceError
+from services.exceptions import ServiceError
 from services.registry import Providers
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
-from bot.errors import error_code
+from bot.error_texts import error_code
 from bot.imaging import ImageWorkers
 from bot.jobs.durations import ProviderDurations
 from bot.jobs.files import JobFiles
@@ -26,7 +26,7 @@ from bot.storage import Storage
 from bot.storage.credits import OPERATOR
 from bot.storage.jobs import JobRecord, JobState
 from services.base import GeneratedImage, ImageGenerator, Turn
-from services.errors import (
+from services.exceptions import (
     OutcomeUnknownError,
     RateLimitedError,
     UnavailableError,

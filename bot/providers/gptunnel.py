@@ -13,7 +13,7 @@ from bot.providers.description import (
     ProviderDescription,
 )
 from services.base import Credential
-from services.errors import BadRequestError, NotFoundError
+from services.exceptions import BadRequestError, NotFoundError
 from services.gptunnel import GPTunnelClient, GPTunnelCredential
 
 PROBE_TASK_ID = "0" * 24

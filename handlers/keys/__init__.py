@@ -7,8 +7,11 @@ from aiogram import Router
 from handlers.keys import group, private
 
 
-def create_router() -> Router:
-    """The keys router: the private chats' handlers, then the groups'."""
-    router = Router(name="keys")
-    router.include_routers(private.create_router(), group.create_router())
-    return router
+def create_private_router() -> Router:
+    """The private chats' key handlers (the private scope router carries the chat filter)."""
+    return private.create_router()
+
+
+def create_group_router() -> Router:
+    """The groups' pointer to the private chat (the groups scope router carries the filter)."""
+    return group.create_router()

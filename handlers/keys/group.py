@@ -11,7 +11,6 @@ from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 
 from bot.choices import KEYS_DEEP_LINK
-from bot.filters import InGroupChat
 from bot.keyboards import deep_link_keyboard
 from bot.telegram import delete_quietly
 
@@ -38,8 +37,7 @@ async def keys_in_group(message: Message, command: CommandObject, bot: Bot) -> N
 
 
 def create_router() -> Router:
-    """The groups' key handler, scope filters on the router."""
+    """The groups' key handler."""
     router = Router(name="keys_group")
-    router.message.filter(InGroupChat())
     router.message.register(keys_in_group, Command("setkey", "keys", "delkey"))
     return router

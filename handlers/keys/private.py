@@ -9,7 +9,6 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import InPrivateChat
 from bot.formatting import escape
 from bot.keychain import KeyChain
 from bot.providers import BY_ID, display_name
@@ -19,7 +18,7 @@ from handlers.keys.callbacks import KeyAction, KeyButton
 from handlers.keys.keyboards import keys_keyboard
 from handlers.keys.texts import keys_text, provider_list, setkey_usage
 from services.base import Credential, CredentialFormatError
-from services.errors import AuthError, ServiceError
+from services.exceptions import AuthError, ServiceError
 from services.registry import Providers
 
 logger = logging.getLogger(__name__)
@@ -161,10 +160,8 @@ async def add_button(query: CallbackQuery, callback_data: KeyAction) -> None:
 
 
 def create_router() -> Router:
-    """The private chats' key handlers, scope filters on the router."""
+    """The private chats' key handlers."""
     router = Router(name="keys_private")
-    router.message.filter(InPrivateChat())
-    router.callback_query.filter(InPrivateChat())
     router.message.register(keys_command, Command("keys"))
     router.message.register(setkey, Command("setkey"))
     router.message.register(delkey, Command("delkey"))

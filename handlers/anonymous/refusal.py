@@ -1,14 +1,15 @@
-"""Messages sent on behalf of a chat (anonymous group admins, channels): Iris cannot tell who
-sent them, and keys, jobs and limits belong to a person."""
+"""The answer to a message sent on behalf of a chat: Iris cannot tell who sent it, and keys,
+jobs and limits belong to a person."""
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import OnBehalfOfAChat, caption_question, may_carry_key
+from bot.filters import may_carry_key
 from bot.telegram import delete_quietly
+from handlers.describe.filters import caption_question
 
 
 def _meant_for(message: Message, username: str) -> bool:
@@ -37,12 +38,3 @@ async def anonymous(message: Message, bot: Bot) -> None:
             _("I cannot tell who you are when you post anonymously or as a channel. "
               "Post as yourself to use me.")
         )  # fmt: skip
-
-
-def create_router() -> Router:
-    """Takes every message sent on behalf of a chat, before any feature sees it."""
-    router = Router(name="anonymous")
-    # An anonymous admin's or a channel's message comes "from" a shared bot account
-    # (GroupAnonymousBot, Channel_Bot) or carries sender_chat: nobody's keys or jobs fit it.
-    router.message.register(anonymous, OnBehalfOfAChat())
-    return router

@@ -1,12 +1,10 @@
-"""Errors no handler expected: logged without secrets, the user told briefly."""
+"""An error no handler expected: a log line without secrets, a brief word to the user."""
 
 from __future__ import annotations
 
 import logging
 
-from aiogram import Router
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.filters import ExceptionTypeFilter
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import ErrorEvent, User
 from aiogram.utils.i18n import gettext as _
 
@@ -18,11 +16,11 @@ logger = logging.getLogger(__name__)
 
 
 async def user_blocked_bot(
-    event: ErrorEvent, store: Storage, event_from_user: User | None = None
+    event: ErrorEvent, storage: Storage, event_from_user: User | None = None
 ) -> None:
     """The user blocked the bot: stop writing to them until they come back."""
     if event_from_user is not None:
-        await store.users.set_active(event_from_user.id, active=False)
+        await storage.users.set_active(event_from_user.id, active=False)
         logger.info("user %d blocked the bot; marked inactive", event_from_user.id)
 
 
@@ -44,12 +42,3 @@ async def unexpected(event: ErrorEvent) -> None:
         await event.update.callback_query.answer(_("Something went wrong. Please try again."))
     elif event.update.message is not None:
         await event.update.message.answer(_("Something went wrong. Please try again."))
-
-
-def create_router() -> Router:
-    """The errors router with its handlers."""
-    router = Router(name="errors")
-    router.errors.register(user_blocked_bot, ExceptionTypeFilter(TelegramForbiddenError))
-    router.errors.register(bad_request, ExceptionTypeFilter(TelegramBadRequest))
-    router.errors.register(unexpected)
-    return router

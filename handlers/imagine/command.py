@@ -1,9 +1,9 @@
-"""/imagine: generate an image from a prompt with Midjourney-style options."""
+"""/imagine: check the prompt and options, pick the provider, start a generate job."""
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
-from aiogram.filters import Command, CommandObject
+from aiogram import Bot
+from aiogram.filters import CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -18,7 +18,7 @@ from bot.providers import display_name
 from bot.storage.jobs import JobKind, NewJob
 from bot.storage.users import UserRecord
 from bot.telegram import topic_of
-from services.errors import InvalidOptionError
+from services.exceptions import InvalidOptionError
 from services.registry import Providers
 
 
@@ -101,10 +101,3 @@ async def imagine(
             language=i18n.current_locale,
         )
     )
-
-
-def create_router() -> Router:
-    """The imagine router with its handlers."""
-    router = Router(name="imagine")
-    router.message.register(imagine, Command("imagine"))
-    return router

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from aiogram.utils.i18n import gettext as _
 
 from bot.providers import display_name
-from services.errors import (
+from services.exceptions import (
     AuthError,
     BadRequestError,
     ImageTooLargeError,

@@ -1,25 +1,16 @@
-"""Describe photos: a photo or image file (caption = question), /describe as a reply to a photo,
-and follow-up questions as replies to the bot's answer."""
+"""The ways to ask about a photo: the photo itself, /describe as a reply to it, a reply to the
+bot's answer; each starts a describe job."""
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
-from aiogram.filters import Command, CommandObject
+from aiogram import Bot
+from aiogram.filters import CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.choices import DESCRIBE_ORDER, option_error_text, pick_provider
-from bot.errors import code_text
-from bot.filters import (
-    ImageToDescribe,
-    IsReply,
-    OncePerAlbum,
-    OtherFileForBot,
-    PlainText,
-    ReplyToBot,
-    is_image_document,
-)
+from bot.error_texts import code_text
 from bot.formatting import is_blank
 from bot.jobs.files import TELEGRAM_DOWNLOAD_LIMIT
 from bot.jobs.runner import JobRunner
@@ -30,6 +21,7 @@ from bot.storage import Storage
 from bot.storage.jobs import JobKind, NewJob
 from bot.storage.users import UserRecord
 from bot.telegram import topic_of
+from handlers.describe.filters import is_image_document
 
 
 def _image_file(message: Message) -> tuple[str, int | None] | None:
@@ -105,7 +97,7 @@ async def describe_reply(
 async def follow_up(
     message: Message,
     bot: Bot,
-    store: Storage,
+    storage: Storage,
     keychain: KeyChain,
     runner: JobRunner,
     i18n: I18n,
@@ -113,7 +105,7 @@ async def follow_up(
     """A reply to the bot's answer about a photo: a further question about the same photo."""
     target = message.reply_to_message
     assert target is not None and message.text is not None
-    earlier = await store.jobs.by_message(message.chat.id, target.message_id)
+    earlier = await storage.jobs.by_message(message.chat.id, target.message_id)
     if earlier is None or earlier.kind is not JobKind.DESCRIBE or earlier.input_file_id is None:
         return  # a reply to some other message of the bot: nothing to follow up
     username = (await bot.me()).username or ""
@@ -203,14 +195,3 @@ async def _start(
         )
     )
     return job is not None
-
-
-def create_router() -> Router:
-    """The describe router with its handlers."""
-    router = Router(name="describe")
-    router.message.register(describe_image, ImageToDescribe(), OncePerAlbum())
-    router.message.register(not_an_image, OtherFileForBot())
-    router.message.register(describe_reply, Command("describe"), IsReply())
-    router.message.register(describe_usage, Command("describe"))
-    router.message.register(follow_up, PlainText(), ReplyToBot())
-    return router

@@ -1,22 +1,18 @@
-"""Admin commands (ADMIN_IDS only): /stats."""
+"""/stats: users, and jobs per provider and state, for admins."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Collection
 
-from aiogram import Router
-from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.filters import FromUsers
-from bot.job_states import state_text
 from bot.providers import display_name
 from bot.storage import Storage
 from bot.storage.jobs import JobCount, JobState
+from handlers.jobs.state_texts import state_text
 
 _FAILED = frozenset({JobState.FAILED, JobState.TIMED_OUT, JobState.INTERRUPTED})
 _ENDED = frozenset({JobState.DONE}) | _FAILED
@@ -46,18 +42,10 @@ def _section(title: str, counts: list[JobCount]) -> list[str]:
     return lines
 
 
-async def stats(message: Message, store: Storage) -> None:
+async def stats(message: Message, storage: Storage) -> None:
     """Users, jobs per provider and state, failure rate: the last hour and all time."""
-    users = await store.users.count()
+    users = await storage.users.count()
     lines = [_("👥 Users: {count}").format(count=users), ""]
-    lines += _section(_("Last hour"), await store.jobs.counts(since=time.time() - 3600))
-    lines += ["", *_section(_("All time"), await store.jobs.counts())]
+    lines += _section(_("Last hour"), await storage.jobs.counts(since=time.time() - 3600))
+    lines += ["", *_section(_("All time"), await storage.jobs.counts())]
     await message.answer("\n".join(lines))
-
-
-def create_router(admin_ids: Collection[int]) -> Router:
-    """The admin router; its scope filter lets only ADMIN_IDS through."""
-    router = Router(name="admin")
-    router.message.filter(FromUsers(admin_ids))
-    router.message.register(stats, Command("stats"))
-    return router
