@@ -14,6 +14,7 @@ from bot.keychain import KeyChain
 from bot.providers import BY_ID, display_name
 from bot.providers.description import ProviderDescription
 from bot.telegram import delete_quietly, edit_text
+from handlers.common.stale import no_longer_valid
 from handlers.keys.callbacks import KeyAction, KeyButton
 from handlers.keys.keyboards import keys_keyboard
 from handlers.keys.texts import keys_text, provider_list, setkey_usage
@@ -136,7 +137,7 @@ async def delete_button(
 ) -> None:
     """🗑 on the /keys list: remove the key, say so, and refresh the list in place."""
     if callback_data.provider not in BY_ID or not isinstance(query.message, Message):
-        await query.answer(_("This button is no longer valid."))
+        await no_longer_valid(query, alert=False)
         return
     user_id = query.from_user.id
     await query.answer(await _remove(keychain, user_id=user_id, provider=callback_data.provider))
@@ -153,7 +154,7 @@ async def delete_button(
 async def add_button(query: CallbackQuery, callback_data: KeyAction) -> None:
     """➕ on the /keys list: how to send that provider's key."""
     if callback_data.provider not in BY_ID or not isinstance(query.message, Message):
-        await query.answer(_("This button is no longer valid."))
+        await no_longer_valid(query, alert=False)
         return
     await query.message.answer(setkey_usage(callback_data.provider))
     await query.answer()

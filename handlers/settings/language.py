@@ -12,10 +12,11 @@ from bot.config import LANGUAGES
 from bot.i18n import pick_language
 from bot.storage import Storage
 from bot.storage.users import UserRecord
+from handlers.common.stale import no_longer_valid
 from handlers.settings.callbacks import LanguageAction
 from handlers.settings.entries import LANGUAGE_NAMES, LANGUAGE_PREFERENCE, UNSET
 from handlers.settings.keyboards import language_keyboard
-from handlers.settings.menu import invalid, redraw, store_choice
+from handlers.settings.menu import redraw, store_choice
 
 
 def _language_choices() -> list[tuple[str, str]]:
@@ -47,7 +48,7 @@ async def language_button(
     """
     buttons = LANGUAGE_PREFERENCE.buttons()
     if callback_data.language not in buttons:
-        await invalid(query)
+        await no_longer_valid(query, alert=False)
         return
     value = buttons[callback_data.language]
     user = await store_choice(

@@ -13,6 +13,7 @@ from bot.i18n import pick_language
 from bot.storage import Storage
 from bot.storage.users import UserRecord, Users
 from bot.telegram import edit_text
+from handlers.common.stale import no_longer_valid
 from handlers.settings.callbacks import PreferenceAction
 from handlers.settings.entries import BY_CODE, PREFERENCES, UNSET, Preference, encode
 from handlers.settings.keyboards import choices_keyboard, menu_keyboard, private_chat_keyboard
@@ -56,11 +57,6 @@ async def store_choice(
     return user
 
 
-async def invalid(query: CallbackQuery) -> None:
-    """The answer to a button that no longer means anything."""
-    await query.answer(_("This button is no longer valid."))
-
-
 async def redraw(bot: Bot, message: Message, view: tuple[str, InlineKeyboardMarkup]) -> None:
     """Show the view in place of the message whose button was pressed."""
     text, markup = view
@@ -88,7 +84,7 @@ async def settings_in_group(message: Message, bot: Bot) -> None:
 async def menu_button(query: CallbackQuery, bot: Bot, user_record: UserRecord) -> None:
     """« Back: the overview again."""
     if not isinstance(query.message, Message):
-        await invalid(query)
+        await no_longer_valid(query, alert=False)
         return
     await redraw(bot, query.message, _menu(user_record))
     await query.answer()
@@ -100,7 +96,7 @@ async def open_button(
     """A preference of the overview: its values."""
     preference = BY_CODE.get(callback_data.preference)
     if preference is None or not isinstance(query.message, Message):
-        await invalid(query)
+        await no_longer_valid(query, alert=False)
         return
     await redraw(bot, query.message, _submenu(preference, user_record))
     await query.answer()
@@ -113,7 +109,7 @@ async def pick_button(
     preference = BY_CODE.get(callback_data.preference)
     buttons = preference.buttons() if preference is not None else {}
     if preference is None or callback_data.value not in buttons:
-        await invalid(query)
+        await no_longer_valid(query, alert=False)
         return
     value = buttons[callback_data.value]
     user = await store_choice(
