@@ -1,0 +1,264 @@
+"""The outbox middleware: message-sending calls wait here for budget, best first, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any, cast
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+
+from bot.outbox.budget import Budget
+from bot.outbox.rules import (
+    COUNTED_METHODS,
+    EDITS,
+    Pacing,
+    Priority,
+    Superseded,
+    cost,
+    current_priority,
+    message_key,
+)
+
+logger = logging.getLogger(__name__)
+
+Call = Callable[[], Awaitable[Response[Any]]]
+
+
+@dataclass(eq=False, slots=True)
+class _Entry:
+    """One call waiting for budget, and everyone waiting for its answer."""
+
+    priority: Priority
+    seq: int
+    chat: int | str | None
+    message: tuple[object, ...] | None
+    """The message an edit changes, for coalescing; None for sends."""
+    cost: int
+    call: Call
+    method: TelegramMethod[Any]
+    waiters: list[asyncio.Future[Response[Any]]] = field(default_factory=list)
+
+    @property
+    def scope(self) -> object:
+        """What keeps calls in order: the chat, or the inline message."""
+        return self.chat if self.chat is not None else self.message
+
+    def wanted(self) -> bool:
+        return any(not waiter.done() for waiter in self.waiters)
+
+    def settle(self, result: Response[Any] | BaseException) -> None:
+        for waiter in self.waiters:
+            if waiter.done():
+                continue
+            if isinstance(result, BaseException):
+                waiter.set_exception(result)
+            else:
+                waiter.set_result(result)
+
+
+class Outbox(BaseRequestMiddleware):
+    """The session middleware that paces, orders and coalesces message-sending calls.
+
+    Counted calls wait here for the bot's and their chat's budget, in priority order, and leave
+    one at a time per chat (so parts of a long answer arrive in order). Progress edits are
+    coalesced per message; a `retry_after` Telegram imposes anyway pauses the chat and the call
+    is sent again afterwards, never lost.
+    """
+
+    def __init__(self, pacing: Pacing | None = None) -> None:
+        self.pacing = pacing or Pacing()
+        self._budget = Budget(self.pacing)
+        self._queues: tuple[list[_Entry], ...] = ([], [], [])
+        self._progress: dict[tuple[object, ...], _Entry] = {}
+        self._busy: set[object] = set()
+        """Scopes with a call in flight: one at a time keeps them in order."""
+        self._seq = count()
+        self._wakeup = asyncio.Event()
+        self._pump: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.sent = 0
+        """Counted calls sent to Telegram."""
+        self.flood_waits = 0
+        """429 answers received despite the pacing."""
+        self.superseded = 0
+        """Progress edits never sent: coalesced into a newer one or made pointless."""
+        self.dropped_actions = 0
+        """Chat actions skipped because the budget was short."""
+
+    @property
+    def waiting(self) -> int:
+        """Calls waiting for budget."""
+        return sum(len(queue) for queue in self._queues)
+
+    def has_room(self, chat_id: int | str | None, priority: Priority) -> bool:
+        """Whether a call of `priority` to this chat would go out now without crowding out
+        answers; the notifier asks before it spends a group's budget on a status message."""
+        return self._budget.fits(chat_id, 1, priority)
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        name = method.__api_method__
+        if name == "sendChatAction":
+            # Not counted by Telegram, but skipped when answers wait: it is only decoration.
+            if self.waiting or not self.has_room(
+                getattr(method, "chat_id", None), Priority.PROGRESS
+            ):
+                self.dropped_actions += 1
+                return cast(Response[TelegramType], Response[bool](ok=True, result=True))
+        elif name == "deleteMessage":
+            self._drop_progress(message_key(method), method)
+        elif name in COUNTED_METHODS:
+            return await self._enqueue(make_request, bot, method)
+        return await make_request(bot, method)
+
+    async def close(self) -> None:
+        """Stop pacing; calls still waiting fail with CancelledError."""
+        tasks = [*self._tasks, *([self._pump] if self._pump else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for queue in self._queues:
+            for entry in queue:
+                entry.settle(asyncio.CancelledError())
+            queue.clear()
+
+    async def _enqueue(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        priority = current_priority()
+        message = message_key(method) if method.__api_method__ in EDITS else None
+        future: asyncio.Future[Response[Any]] = asyncio.get_running_loop().create_future()
+        pending = self._progress.get(message) if message is not None else None
+        if priority is Priority.PROGRESS and pending is not None:
+            # Only the newest text of a status is ever sent.
+            pending.call, pending.method = _bind(make_request, bot, method), method
+            pending.waiters.append(future)
+            self.superseded += 1
+        else:
+            if message is not None and priority is not Priority.PROGRESS:
+                self._drop_progress(message, method)
+            entry = _Entry(
+                priority=priority,
+                seq=next(self._seq),
+                chat=getattr(method, "chat_id", None),
+                message=message,
+                cost=cost(method),
+                call=_bind(make_request, bot, method),
+                method=method,
+                waiters=[future],
+            )
+            self._queues[priority].append(entry)
+            if priority is Priority.PROGRESS and message is not None:
+                self._progress[message] = entry
+        self._wakeup.set()
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.create_task(self._run(), name="outbox")
+        return await future
+
+    def _drop_progress(
+        self, message: tuple[object, ...] | None, method: TelegramMethod[Any]
+    ) -> None:
+        """A final edit or a delete makes a pending progress edit of that message pointless."""
+        pending = self._progress.pop(message, None) if message is not None else None
+        if pending is None:
+            return
+        self._queues[Priority.PROGRESS].remove(pending)
+        pending.settle(Superseded(method=method, message="superseded by a later change"))
+        self.superseded += 1
+
+    async def _run(self) -> None:
+        while True:
+            self._wakeup.clear()
+            delay = await self._dispatch()
+            try:
+                async with asyncio.timeout(delay):
+                    await self._wakeup.wait()
+            except TimeoutError:
+                pass
+
+    async def _dispatch(self) -> float | None:
+        """Send every call the budgets allow, best first; how long until another may go."""
+        now = asyncio.get_running_loop().time()
+        delay: float | None = None
+        held: set[object] = set()
+        """Scopes where an earlier or better call waits: nothing behind it may overtake."""
+        for queue in self._queues:
+            kept: list[_Entry] = []
+            for entry in queue:
+                if not entry.wanted():
+                    self._forget(entry)
+                    continue
+                scope = entry.scope
+                if scope in held or scope in self._busy:
+                    kept.append(entry)
+                elif self._budget.fits(entry.chat, entry.cost, entry.priority):
+                    await self._budget.spend(entry.chat, entry.cost)
+                    self._launch(entry)
+                else:
+                    held.add(scope)
+                    pause = self._budget.paused_until(entry.chat)
+                    wait = pause - now if pause > now else self.pacing.tick
+                    delay = wait if delay is None else min(delay, wait)
+                    kept.append(entry)
+            queue[:] = kept
+        return delay
+
+    def _launch(self, entry: _Entry) -> None:
+        self._forget(entry)
+        self._busy.add(entry.scope)
+        task = asyncio.create_task(self._send(entry), name="outbox-send")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, entry: _Entry) -> None:
+        try:
+            result = await entry.call()
+        except TelegramRetryAfter as e:
+            self.flood_waits += 1
+            self._budget.pause(entry.chat, e.retry_after)
+            logger.warning(
+                "Telegram asked to wait %d s (%s); the call waits in the outbox",
+                e.retry_after,
+                entry.method.__api_method__,
+            )
+            # An answer goes first once the pause is over; the others keep their place.
+            entry.seq = -1 if entry.priority is Priority.ANSWER else entry.seq
+            bisect.insort(self._queues[entry.priority], entry, key=lambda e: e.seq)
+        except BaseException as e:
+            entry.settle(e)
+            if isinstance(e, asyncio.CancelledError):
+                raise
+        else:
+            self.sent += 1
+            entry.settle(result)
+        finally:
+            self._busy.discard(entry.scope)
+            self._wakeup.set()
+
+    def _forget(self, entry: _Entry) -> None:
+        if entry.message is not None and self._progress.get(entry.message) is entry:
+            del self._progress[entry.message]
+
+
+def _bind(
+    make_request: NextRequestMiddlewareType[TelegramType],
+    bot: Bot,
+    method: TelegramMethod[TelegramType],
+) -> Call:
+    return lambda: make_request(bot, method)
