@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -18,34 +18,29 @@ from typing import TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramForbiddenError,
     TelegramNetworkError,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import I18n
 
 from bot.choices import KEYS_DEEP_LINK
-from bot.error_texts import code_text, error_code, error_text
 from bot.imaging import ImageWorkers
 from bot.jobs.durations import ProviderDurations
+from bot.jobs.endings import JobEndings
 from bot.jobs.files import RESULT_RETENTION, JobFiles
 from bot.jobs.limits import Limits
 from bot.jobs.notifier import Notifier, Target
 from bot.jobs.queue import UserQueues
-from bot.jobs.steps import JobSteps, NoCredentialError
-from bot.jobs.texts import cancelled_text, daily_limit_text, interrupted_text
+from bot.jobs.steps import JobSteps
+from bot.jobs.texts import cancelled_text, daily_limit_text
 from bot.jobs.timing import Timing
-from bot.keyboards import deep_link_keyboard, retry_keyboard
+from bot.keyboards import deep_link_keyboard
 from bot.keychain import KeyChain
-from bot.logs import job_context, origin
+from bot.logs import job_context
 from bot.outbox import Outbox
-from bot.providers import display_name
 from bot.storage import Storage
 from bot.storage.jobs import UNFINISHED, JobKind, JobRecord, JobState, NewJob
-from services.exceptions import ServiceError
 from services.registry import Providers
 
 logger = logging.getLogger(__name__)
@@ -107,6 +102,9 @@ class JobRunner:
             timing=self._timing,
             running=lambda: self._queues.running,
         )
+        self._endings = JobEndings(
+            storage=storage, notifier=self.notifier, timing=self._timing, i18n=i18n
+        )
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._notices: set[asyncio.Task[None]] = set()
         """Interrupted jobs' notices being sent (patiently, while Telegram is unreachable)."""
@@ -154,7 +152,7 @@ class JobRunner:
             logger.info("removed %d result files past retention", pruned)
         for job in await self._jobs.unfinished():
             if job.state is JobState.SUBMITTING:
-                await self._interrupt(job)
+                await self._endings.interrupt(job)
             else:
                 with job_context(job.id):
                     logger.info("resuming in state %s", job.state)
@@ -162,7 +160,9 @@ class JobRunner:
         # Also those of earlier starts whose notice Telegram did not take (it was down).
         since = time.time() - RESULT_RETENTION
         for job in await self._jobs.untold_interruptions(since=since):
-            task = asyncio.create_task(self._tell_interrupted(job), name=f"job-{job.id}-notice")
+            task = asyncio.create_task(
+                self._endings.tell_interrupted(job), name=f"job-{job.id}-notice"
+            )
             self._notices.add(task)
             task.add_done_callback(self._notices.discard)
 
@@ -262,32 +262,11 @@ class JobRunner:
     async def _run(self, job: JobRecord) -> None:
         # Every log line of this task, the services' included, carries the job id.
         with job_context(job.id), self._i18n.context(), self._i18n.use_locale(job.language):
-            try:
-                async with self._queues.turn(job, self.notifier):
-                    current = await self._jobs.get(job.id)
-                    if current is None or current.state not in UNFINISHED:
-                        return  # cancelled while it waited for its turn
-                    await self._work(current)
-            except TimeoutError:
-                stored = await self._jobs.get(job.id)
-                # Cut short while a paid call was in flight: the provider may have taken it.
-                paid = stored is not None and stored.state is JobState.SUBMITTING
-                await self._fail(job, JobState.TIMED_OUT, "outcome_unknown" if paid else "timeout")
-            except NoCredentialError:
-                await self._fail(job, JobState.FAILED, "auth")
-            except ServiceError as e:
-                logger.info("%s failed: %s", job.provider, error_code(e))
-                await self._fail(job, JobState.FAILED, error_code(e), text=error_text(e))
-            except TelegramForbiddenError:
-                await self._blocked(job)
-                await self._jobs.transition(
-                    job.id, to=JobState.FAILED, expect=UNFINISHED, now=time.time(), error="blocked"
-                )
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # noqa: BLE001 - every job ends with a word to its user
-                logger.error("unexpected failure: %s", origin(e))
-                await self._fail(job, JobState.FAILED, "internal")
+            async with self._endings.guard(job), self._queues.turn(job, self.notifier):
+                current = await self._jobs.get(job.id)
+                if current is None or current.state not in UNFINISHED:
+                    return  # cancelled while it waited for its turn
+                await self._work(current)
 
     async def _work(self, job: JobRecord) -> None:
         """Obtain the result within the deadline, then deliver it however long Telegram takes."""
@@ -299,100 +278,7 @@ class JobRunner:
                 described = await self._steps.describe(job)
                 obtained, notice = described if described is not None else (None, None)
         if obtained is not None:
-            await self._patiently(lambda: self._deliver(obtained, notice))
-
-    async def _deliver(self, job: JobRecord, notice: str | None) -> None:
-        """Send the kept result, record every message it took, and close the job."""
-        first: int | None = None
-        if job.kind is JobKind.GENERATE:
-            first = await self.notifier.send_image(job)
-            await self._jobs.add_message(job.id, chat_id=job.chat_id, message_id=first)
-        else:
-            assert job.result_text is not None
-            async for message_id in self.notifier.send_answer(job, job.result_text, notice=notice):
-                first = first or message_id
-                await self._jobs.add_message(job.id, chat_id=job.chat_id, message_id=message_id)
-        if await self._jobs.transition(
-            job.id,
-            to=JobState.DONE,
-            expect=(JobState.DELIVERING,),
-            now=time.time(),
-            result_message_id=first,
-        ):
-            await self.notifier.remove_status(job)
-        logger.info("delivered (%d Telegram messages sent or edited)", self.notifier.spent(job))
-
-    async def _patiently(self, send: Callable[[], Awaitable[T]]) -> T:
-        """Send to Telegram; while it is unreachable, try again later, then give up."""
-        for delay in self._timing.redelivery_delays:
-            try:
-                return await send()
-            except _TELEGRAM_UNREACHABLE as e:
-                logger.warning(
-                    "delivery failed (%s); trying again in %.0f s", type(e).__name__, delay
-                )
-                await asyncio.sleep(delay)
-        return await send()
-
-    async def _fail(
-        self, job: JobRecord, state: JobState, code: str, *, text: str | None = None
-    ) -> None:
-        if not await self._jobs.transition(
-            job.id, to=state, expect=UNFINISHED, now=time.time(), error=code
-        ):
-            return  # already cancelled or finished: nothing more to say
-        await self._tell(job, text or code_text(code, provider=display_name(job.provider)))
-        self.notifier.spent(job)
-
-    async def _tell(
-        self,
-        job: JobRecord,
-        text: str,
-        *,
-        reply_markup: InlineKeyboardMarkup | None = None,
-        patiently: bool = False,
-    ) -> int | None:
-        """Show a job's outcome: the id of the message that shows it, or None when Telegram
-        would not (failing here ends nothing more). `patiently` waits out an unreachable
-        Telegram on the redelivery schedule."""
-
-        def show() -> Awaitable[int]:
-            return self.notifier.tell(job, text, reply_markup=reply_markup)
-
-        try:
-            return await (self._patiently(show) if patiently else show())
-        except TelegramForbiddenError:
-            await self._blocked(job)
-        except TelegramAPIError as e:
-            logger.warning("could not tell the user: %s", type(e).__name__)
-        return None
-
-    async def _blocked(self, job: JobRecord) -> None:
-        """Telegram says the user blocked the bot: nothing more is sent to them until they write."""
-        logger.info("user %d blocked the bot", job.user_id)
-        await self._users.set_active(job.user_id, active=False)
-
-    async def _interrupt(self, job: JobRecord) -> None:
-        """A paid call was in flight when the process died: never re-sent, the user decides."""
-        if await self._jobs.transition(
-            job.id,
-            to=JobState.INTERRUPTED,
-            expect=(JobState.SUBMITTING,),
-            now=time.time(),
-            error="interrupted",
-        ):
-            with job_context(job.id):
-                logger.info("interrupted before its task id was known")
-
-    async def _tell_interrupted(self, job: JobRecord) -> None:
-        """Tell the user, with a Retry button, waiting out an unreachable Telegram; until the
-        notice is shown, every start tries again."""
-        with job_context(job.id), self._i18n.context(), self._i18n.use_locale(job.language):
-            shown = await self._tell(
-                job, interrupted_text(job), reply_markup=retry_keyboard(job.id), patiently=True
-            )
-        if shown is not None:
-            await self._jobs.set_result_message(job.id, shown)
+            await self._endings.patiently(lambda: self._endings.deliver(obtained, notice))
 
     @asynccontextmanager
     async def _paid_call(self, job: JobRecord) -> AsyncIterator[None]:
