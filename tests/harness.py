@@ -19,6 +19,7 @@ from bot.app import Application, create_application
 from bot.config import Settings, load_settings
 from bot.jobs.timing import Timing
 from bot.storage.jobs import JobRecord
+from playground.telegram import ApiCall, Chat, FakeBotApi, Message, User
 from services.base import mask
 from services.describepicture import PUBLISHED_KEY_HEX
 from tests.conftest import Serve
@@ -28,7 +29,6 @@ from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
 from tests.fakes.describepicture import FakeDescribePicture
 from tests.fakes.gptunnel import GPTunnelFake
 from tests.fakes.server import LoopbackServer
-from tests.fakes.telegram import ApiCall, Chat, FakeBotApi, Message, User
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "4242:AAE_test-token-that-is-long-enough-123456"

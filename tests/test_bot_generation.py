@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.jobs import delivery
+from playground.telegram import User
 from tests.conftest import Serve
 from tests.fakes.ailuna import KEY_ALICE
-from tests.fakes.telegram import User
 from tests.harness import (
     ALICE,
     BOB,

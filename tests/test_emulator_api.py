@@ -32,18 +32,20 @@ from aiogram.types import (
 from aiogram.types import Message as TgMessage
 from PIL import Image
 
-from tests.conftest import Serve
-from tests.fakes.server import LoopbackServer
-from tests.fakes.telegram import (
+from playground.telegram import (
     BOT,
     BOT_ID,
     Button,
     CallbackAnswer,
     Chat,
+    EntitiesError,
+    Entity,
     FakeBotApi,
     User,
+    parse_html,
 )
-from tests.fakes.telegram_text import EntitiesError, Entity, parse_html
+from tests.conftest import Serve
+from tests.fakes.server import LoopbackServer
 from tests.harness import TOKEN
 
 ALICE = User(id=1001, first_name="Alice", username="alice_w", language_code="en")
