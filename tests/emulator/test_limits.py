@@ -7,7 +7,7 @@ import pytest
 from aiogram import Bot
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
-from aiogram.types import BufferedInputFile, InputMediaPhoto
+from aiogram.types import BufferedInputFile, InputMediaPhoto, MediaUnion
 
 from playground.telegram import Chat, FakeBotApi, Limits, User
 from tests.conftest import Serve
@@ -119,7 +119,7 @@ async def test_all_chats_together_take_30_a_second(api: FakeBotApi, bot: Bot, cl
 async def test_an_album_counts_each_item_and_chat_actions_do_not_count(
     api: FakeBotApi, bot: Bot, clock: Clock
 ) -> None:
-    def album() -> list[InputMediaPhoto]:
+    def album() -> list[MediaUnion]:
         return [InputMediaPhoto(media=BufferedInputFile(image(), f"{n}.png")) for n in range(2)]
 
     for _ in range(5):
