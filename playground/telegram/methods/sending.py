@@ -72,12 +72,6 @@ async def send_document(state: State, params: Params, files: Files) -> Any:
     )
 
 
-def media_group_size(params: Params) -> int:
-    """How many messages a sendMediaGroup call sends (2-10 when valid)."""
-    media = params.get("media")
-    return len(media) if isinstance(media, list) else 0
-
-
 async def send_media_group(state: State, params: Params, files: Files) -> Any:
     """sendMediaGroup: 2-10 photos or documents, one message each."""
     chat = state.target(params, sending=True)
