@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bench.fakes import Arrival, BenchBotApi
 from bench.spans import now
-from tests.fakes.telegram import Chat, Message, User
+from playground.telegram import Chat, Message, User
 
 JOB_SIDE = frozenset({"sendChatAction", "editMessageText", "answerCallbackQuery"})
 """Calls a job makes beside its critical path (progress), so not time the user waits on."""

@@ -6,22 +6,19 @@ import asyncio
 import functools
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from unittest import mock
 
 from aiohttp import web
 
 from bench.spans import USER, Span, Spans, now
+from playground.telegram import ApiCall, FakeBotApi, decode_picture
 from services.describepicture import PUBLISHED_KEY_HEX
-from tests.fakes import telegram as telegram_fake
 from tests.fakes.ailuna import AiLunaState, make_app
 from tests.fakes.describepicture import FakeDescribePicture
 from tests.fakes.gptunnel import GPTunnelFake
 from tests.fakes.server import Handler
-from tests.fakes.telegram import FakeBotApi, Files, Params
 
 _PROMPT_USER = re.compile(r"\bu(\d+)\b")
 
@@ -45,16 +42,12 @@ async def serve(app: web.Application, spans: Spans, source: str) -> Served:
     return Served(url=f"http://127.0.0.1:{runner.addresses[0][1]}", runner=runner)
 
 
-@contextmanager
-def cached_picture_decoding() -> Iterator[None]:
-    """The fake Bot API decodes each photo it stores; this decodes each distinct image once.
+decode_picture_once = functools.lru_cache(maxsize=8)(decode_picture)
+"""The emulator decodes each photo it stores; this decodes each distinct image once.
 
-    Otherwise a thousand identical photos would keep the fakes' process busy decoding, and the
-    queue that builds up there would be counted as the bot's time.
-    """
-    cached = functools.lru_cache(maxsize=8)(telegram_fake._picture)
-    with mock.patch.object(telegram_fake, "_picture", cached):
-        yield
+Otherwise a thousand identical photos would keep the fakes' process busy decoding, and the queue
+that builds up there would be counted as the bot's time.
+"""
 
 
 class TimedGPTunnel:
@@ -218,7 +211,11 @@ class BenchBotApi(FakeBotApi):
     """The fake Bot API, timing every call by user and telling the driver when answers arrive."""
 
     def __init__(self, token: str, spans: Spans) -> None:
-        super().__init__(token)
+        # Flood limits off: the throughput bursts send several messages per chat at once, which
+        # Telegram would refuse until the bot paces its sending.
+        super().__init__(token, limits=None, decode_picture=decode_picture_once)
+        self.call_hooks.append(self._timed_call)
+        self.download_hooks.append(self._timed_download)
         self._spans = spans
         self._watches: dict[int, list[_Watch]] = {}
         self.owners: dict[str, int] = {}
@@ -237,41 +234,41 @@ class BenchBotApi(FakeBotApi):
         for watch in self._watches.pop(chat_id, []):
             watch.arrived.cancel()
 
-    async def _answer(self, method: str, params: Params, files: Files) -> Any:
+    async def _timed_call(self, call: ApiCall, proceed: Callable[[], Awaitable[Any]]) -> Any:
         start = now()
-        user = self._user_of(params)
+        user = self._user_of(call)
         try:
-            result = await super()._answer(method, params, files)
+            result = await proceed()
         finally:
             if user is not None:
-                self._spans.add(Span(user, "telegram", method, start, now()))
+                self._spans.add(Span(user, "telegram", call.method, start, now()))
         if user is not None:
-            if method == "getFile" and isinstance(result, dict):
+            if call.method == "getFile" and isinstance(result, dict):
                 self.owners[str(result.get("file_path"))] = user
-            self._arrived(user, method, params, Arrival(start, result))
+            self._arrived(user, call.method, call.params, Arrival(start, result))
         return result
 
-    async def _download(self, request: web.Request) -> web.Response:
+    async def _timed_download(
+        self, path: str, proceed: Callable[[], Awaitable[web.Response]]
+    ) -> web.Response:
         start = now()
         try:
-            return await super()._download(request)
+            return await proceed()
         finally:
-            user = self.owners.get(request.match_info.get("path", ""))
+            user = self.owners.get(path)
             if user is not None:
                 self._spans.add(Span(user, "telegram", "download", start, now()))
 
-    def _user_of(self, params: Params) -> int | None:
-        chat_id = params.get("chat_id")
-        if isinstance(chat_id, int):
-            return chat_id
-        if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
-            return int(chat_id)
+    def _user_of(self, call: ApiCall) -> int | None:
+        params = call.params
+        if call.chat_id is not None:
+            return call.chat_id
         for key in ("file_id", "callback_query_id"):
             if key in params:
                 return self.owners.get(str(params[key]))
         return None
 
-    def _arrived(self, chat_id: int, method: str, params: Params, arrival: Arrival) -> None:
+    def _arrived(self, chat_id: int, method: str, params: dict[str, Any], arrival: Arrival) -> None:
         watches = self._watches.get(chat_id, [])
         shown = str(params.get("text") or params.get("caption") or "")
         for watch in watches:

@@ -24,7 +24,6 @@ from bench.fakes import (
     SlowAiLuna,
     SlowDescribePicture,
     TimedGPTunnel,
-    cached_picture_decoding,
     serve,
 )
 from bench.figures import (
@@ -40,13 +39,13 @@ from bench.images import result_image, result_jpeg, user_photo
 from bench.processes import BotProcess, ProcessStats, bot_process
 from bench.spans import Spans
 from bot.storage import open_storage
+from playground.telegram import User
 from services.ailuna import AiLunaCredential
 from services.base import Credential
 from services.describepicture import PUBLISHED_KEY_HEX, DescribePictureCredential
 from services.images import telegram_photo
 from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
 from tests.fakes.gptunnel import API_KEY as GPTUNNEL_KEY
-from tests.fakes.telegram import User
 
 logger = logging.getLogger(__name__)
 
@@ -206,13 +205,12 @@ async def run_bench(config: BenchConfig, *, workdir: Path) -> BenchResults:
     """Start the fakes, run every plan and both throughput runs, stop everything."""
     result, photo = result_image(), user_photo()
     load_before = os.getloadavg()[0]
-    with cached_picture_decoding():
-        bench = _Bench(config, workdir=workdir, result=result, photo=photo)
-        await bench.start()
-        try:
-            runs, throughput = await bench.run()
-        finally:
-            await bench.close()
+    bench = _Bench(config, workdir=workdir, result=result, photo=photo)
+    await bench.start()
+    try:
+        runs, throughput = await bench.run()
+    finally:
+        await bench.close()
     return BenchResults(
         config=config,
         runs=tuple(runs),

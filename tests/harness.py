@@ -20,6 +20,7 @@ from bot.config import Settings, load_settings
 from bot.jobs.timing import Timing
 from bot.outbox import Pacing
 from bot.storage.jobs import JobRecord
+from playground.telegram import ApiCall, Chat, FakeBotApi, Message, User
 from services.base import mask
 from services.describepicture import PUBLISHED_KEY_HEX
 from tests.conftest import Serve
@@ -29,7 +30,6 @@ from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
 from tests.fakes.describepicture import FakeDescribePicture
 from tests.fakes.gptunnel import GPTunnelFake
 from tests.fakes.server import LoopbackServer
-from tests.fakes.telegram import ApiCall, Chat, FakeBotApi, Message, User
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "4242:AAE_test-token-that-is-long-enough-123456"
@@ -262,7 +262,8 @@ async def iris_running(
     **overrides: Any,
 ) -> AsyncIterator[Iris]:
     """Start the fakes and the bot; everything stops when the block ends."""
-    api = FakeBotApi(TOKEN)
+    # Telegram's flood limits stay off here until the bot paces its sending itself.
+    api = FakeBotApi(TOKEN, limits=None)
     gptunnel = GPTunnelFake()
     codex = FakeCodexAeternum(users={CODEX_EMAIL: CODEX_SECRET})
     describepicture = FakeDescribePicture(

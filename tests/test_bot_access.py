@@ -11,8 +11,8 @@ from aiogram.types import User as TgUser
 
 from bot.i18n import create_i18n
 from bot.middlewares import RateLimitMiddleware
+from playground.telegram import Chat
 from tests.conftest import Serve
-from tests.fakes.telegram import Chat
 from tests.harness import ALICE, BOB, GPTUNNEL_KEY, GROUP, iris_running, photo_bytes
 
 

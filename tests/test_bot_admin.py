@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from playground.telegram import User
 from tests.conftest import Serve
-from tests.fakes.telegram import User
 from tests.harness import ALICE, BOB, GPTUNNEL_KEY, Iris, iris_running
 
 

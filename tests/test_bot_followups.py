@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from playground.telegram import Chat, Message, parse_html
 from tests.conftest import Serve
 from tests.fakes.ailuna import KEY_ALICE, KEY_BOB
-from tests.fakes.telegram import Chat, Message
-from tests.fakes.telegram_text import parse_html
 from tests.harness import (
     ALICE,
     BOB,

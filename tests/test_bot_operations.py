@@ -13,8 +13,8 @@ import pytest
 
 from bot.app import create_application
 from bot.webhook import serve_webhook, webhook_secret
+from playground.telegram import Chat, FakeBotApi
 from tests.conftest import Serve
-from tests.fakes.telegram import FakeBotApi
 from tests.harness import ALICE, FAST, GPTUNNEL_KEY, TOKEN, iris_running, settings_for
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -43,9 +43,7 @@ def help_update(update_id: int) -> dict[str, Any]:
 async def test_webhook_requires_its_secret(serve: Serve, tmp_path: Path) -> None:
     api = FakeBotApi(TOKEN)
     telegram = await serve(api.app())
-    api.send_text(
-        ALICE, __import__("tests.fakes.telegram", fromlist=["Chat"]).Chat.private(ALICE), "hi"
-    )
+    api.send_text(ALICE, Chat.private(ALICE), "hi")
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/hook"
     settings = settings_for(

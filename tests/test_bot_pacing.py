@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.outbox import COUNTED_METHODS
 from tests.conftest import Serve
-from tests.fakes.telegram import Chat
+from playground.telegram import Chat
 from tests.harness import ALICE, GPTUNNEL_KEY, GROUP, ROOT, iris_running, photo_bytes
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from bot.jobs.timing import Timing
 from bot.storage.jobs import TERMINAL, JobRecord
+from playground.telegram import Chat, Message
 from tests.conftest import Serve
 from tests.fakes.ailuna import KEY_ALICE
 from tests.fakes.ailuna import cut as ailuna_cut
@@ -30,7 +31,6 @@ from tests.fakes.gptunnel import (
     refuse,
     truncated,
 )
-from tests.fakes.telegram import Chat, Message
 from tests.harness import (
     ALICE,
     CODEX_EMAIL,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from playground.telegram import BOT, Chat, FakeBotApi, Message, User
 from tests.conftest import Serve
-from tests.fakes.telegram import BOT, Chat, FakeBotApi, Message, User
 from tests.harness import (
     ALICE,
     BOB,
@@ -350,7 +350,7 @@ async def test_a_group_album_is_described_once_and_only_when_meant_for_the_bot(
 
 def anonymously(api: FakeBotApi) -> None:
     """The message just sent arrives as an anonymous admin's: on behalf of the group."""
-    update = api._pending[-1]["message"]
+    update = api.state.pending[-1]["message"]
     update["from"] = GROUP_ANONYMOUS_BOT
     update["sender_chat"] = {"id": GROUP.id, "type": GROUP.type, "title": GROUP.title}
 

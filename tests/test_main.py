@@ -8,8 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+from playground.telegram import FakeBotApi
 from tests.conftest import Serve
-from tests.fakes.telegram import FakeBotApi
 from tests.harness import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent

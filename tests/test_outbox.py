@@ -18,7 +18,7 @@ from aiogram.types import Message
 from bot.outbox import Outbox, Pacing, Priority, Superseded, sending_as
 from tests.conftest import Serve
 from tests.fakes.server import LoopbackServer
-from tests.fakes.telegram import Chat, FakeBotApi, User
+from playground.telegram import Chat, FakeBotApi, User
 from tests.harness import TOKEN, text_of
 
 USERS = [User(id=2000 + i, first_name=f"U{i}", username=f"user{i}") for i in range(10)]
@@ -30,7 +30,7 @@ FAST_TELEGRAM = Pacing(rate=300, private=(3, 0.3), group=(4, 0.4), tick=0.005)
 
 @pytest.fixture
 async def api(serve: Serve) -> tuple[FakeBotApi, LoopbackServer]:
-    fake = FakeBotApi(TOKEN)
+    fake = FakeBotApi(TOKEN, limits=None)  # the scaled windows are the outbox's to keep
     server = await serve(fake.app())
     for user in USERS:
         fake.add_member(Chat.private(user), user)

@@ -13,7 +13,7 @@ from bot.formatting import ELLIPSIS, escape, is_blank, shorten, split_text
 from bot.i18n import create_i18n
 from bot.options import CONFLICT, MISSING_VALUE, OptionSyntaxError, ParsedText, parse_options
 from handlers.describe.filters import caption_question
-from tests.fakes.telegram_text import parse_html
+from playground.telegram import parse_html
 
 ENGLISH = create_i18n("en")
 DETERMINISTIC = settings(max_examples=300, deadline=None, derandomize=True)

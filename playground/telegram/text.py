@@ -1,4 +1,4 @@
-"""Telegram's text rules for the fake Bot API: UTF-16 offsets, entities and the HTML subset."""
+"""Telegram's text rules: UTF-16 offsets, entities and the HTML subset."""
 
 from __future__ import annotations
 
@@ -6,15 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-
-class ApiError(Exception):
-    """An error answer of the Bot API."""
-
-    def __init__(self, code: int, description: str, *, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-        self.retry_after = retry_after
+from playground.telegram.errors import ApiError
 
 
 def utf16_len(text: str) -> int:
