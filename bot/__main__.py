@@ -18,6 +18,7 @@ from bot.providers import log_secrets
 from bot.storage.lock import DataDirBusyError
 from bot.storage.migrations import SchemaTooNewError
 from bot.webhook import serve_webhook
+from playground import session as playground
 
 logger = logging.getLogger("bot")
 
@@ -41,7 +42,7 @@ async def run(settings: Settings) -> None:
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line; unknown arguments print the usage and exit with status 2."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="Run the Iris bot.")
-    commands = parser.add_subparsers(dest="command", metavar="{check}")
+    commands = parser.add_subparsers(dest="command", metavar="{check,playground}")
     checker = commands.add_parser(
         "check", help="check the settings, the Bot API, the database and operator keys, then exit"
     )
@@ -50,12 +51,22 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="also make one free authenticated call per provider with an operator credential",
     )
+    sandbox = commands.add_parser(
+        "playground", help="try Iris in a local web chat, without a bot token"
+    )
+    sandbox.add_argument(
+        "--demo",
+        action="store_true",
+        help="answer with provider emulators (the default when no provider key is set)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Load settings (one line per problem on failure), set up logging, run (or check)."""
     arguments = parse_arguments(argv)
+    if arguments.command == "playground":
+        return playground.main(demo=arguments.demo)
     try:
         settings = load_settings()
     except SettingsError as e:

@@ -27,6 +27,8 @@ _HINTS = {
     "'import os,base64;print(base64.b64encode(os.urandom(32)).decode())'",
 }
 
+_PLAYGROUND_HINT = " (or try Iris without one in the playground: python -m bot playground)"
+
 IdList = Annotated[tuple[int, ...], NoDecode]
 
 
@@ -88,6 +90,7 @@ class Settings(BaseSettings):
     rate_limit_commands: int = Field(5, ge=1)
     rate_limit_window: float = Field(10, gt=0)
     telegram_rate: float = Field(30, gt=0)
+    playground_port: int = Field(8800, ge=1, le=65535)
 
     @field_validator("bot_token")
     @classmethod
@@ -197,7 +200,8 @@ def _describe(error: Any) -> str:
     name = field.upper()
     if error["type"] == "missing":
         hint = _HINTS.get(field)
-        return f"{name} is not set" + (f": set it to {hint}" if hint else "")
+        line = f"{name} is not set" + (f": set it to {hint}" if hint else "")
+        return line + (_PLAYGROUND_HINT if field == "bot_token" else "")
     message = str(error["msg"]).removeprefix("Value error, ")
     if not name:
         return message
