@@ -4,6 +4,8 @@ while waiting; one line each, never a traceback."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
 import signal
 import socket
 import sys
@@ -13,8 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter
+from aiogram.methods import GetMe
 from aiohttp import web
 
+from bot.startup import REMIND_EVERY, wait_for_telegram
 from tests.conftest import Serve
 from tests.fakes.telegram import Chat, FakeBotApi
 from tests.harness import ALICE, ROOT, TOKEN, text_has
@@ -193,3 +198,45 @@ async def test_a_metrics_port_in_use_stops_with_one_line(serve: Serve, tmp_path:
     [line] = stderr.lines
     assert line.startswith("iris: could not start: ") and str(port) in line, line
     assert not api.called("getUpdates")
+
+
+async def test_the_wait_backs_off_to_a_minute_and_logs_rarely(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [0.0]
+    waits: list[float] = []
+    failures = iter(range(40))
+
+    async def probe() -> None:
+        if next(failures, None) is not None:
+            raise TelegramNetworkError(method=GetMe(), message="ClientConnectorError: refused")
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    with caplog.at_level(logging.INFO, logger="bot.startup"):
+        await wait_for_telegram(probe, clock=lambda: now[0], sleep=sleep, rng=random.Random(7))
+    assert len(waits) == 40
+    assert waits[0] <= 1 and max(waits) <= 60 and min(waits[10:]) >= 30
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines[0] == "Telegram is not reachable yet (ClientConnectorError: refused); retrying"
+    reminders = [line for line in lines if "still not reachable" in line]
+    assert 0 < len(reminders) <= now[0] / REMIND_EVERY
+    assert lines[-1] == f"Telegram answered after {int(now[0])} s"
+    assert len(lines) == 2 + len(reminders)
+
+
+async def test_the_wait_honours_flood_control() -> None:
+    waits: list[float] = []
+    answers = iter([TelegramRetryAfter(method=GetMe(), message="Too Many Requests", retry_after=7)])
+
+    async def probe() -> None:
+        if (error := next(answers, None)) is not None:
+            raise error
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    await wait_for_telegram(probe, sleep=sleep)
+    assert waits == [7]
