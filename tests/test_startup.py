@@ -23,18 +23,12 @@ from bot.startup import REMIND_EVERY, wait_for_telegram
 from tests.conftest import Serve
 from tests.fakes.telegram import Chat, FakeBotApi
 from tests.harness import ALICE, ROOT, TOKEN, text_has
+from tests.test_bot_operations import free_port
 
 START_TIMEOUT = 30.0
 """Seconds the process may take to start (imports on a busy machine) and to say something."""
 
 NOT_REACHABLE = "Telegram is not reachable yet"
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (free when asked)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def bot_env(tmp_path: Path, telegram_url: str, **extra: str) -> dict[str, str]:
