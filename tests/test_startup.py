@@ -20,8 +20,8 @@ from aiogram.methods import GetMe
 from aiohttp import web
 
 from bot.startup import REMIND_EVERY, wait_for_telegram
+from playground.telegram import Chat, FakeBotApi
 from tests.conftest import Serve
-from tests.fakes.telegram import Chat, FakeBotApi
 from tests.harness import ALICE, ROOT, TOKEN, text_has
 from tests.test_bot_operations import free_port
 
