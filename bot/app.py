@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -54,6 +55,8 @@ class Application:
     runner: JobRunner
     http: aiohttp.ClientSession
     metrics: Metrics
+    close: Callable[[], Awaitable[None]]
+    """Closes everything, for a process that stops before polling or the webhook began."""
 
 
 def freeze_heap() -> None:
@@ -163,13 +166,18 @@ async def create_application(
     )
 
     async def on_startup() -> None:
-        await runner.start()
-        logger.info("job runner started")
-        if settings.metrics_port:
-            await health.start(settings.metrics_host, settings.metrics_port)
-        await register_commands(bot, i18n, admin_ids=settings.admin_ids)
+        try:
+            await runner.start()
+            logger.info("job runner started")
+            if settings.metrics_port:
+                await health.start(settings.metrics_host, settings.metrics_port)
+            await register_commands(bot, i18n, admin_ids=settings.admin_ids)
+        except BaseException:
+            # Neither aiogram nor aiohttp runs the shutdown hooks after a failed startup hook.
+            await close()
+            raise
 
-    async def on_shutdown() -> None:
+    async def release() -> None:
         await runner.stop()
         await outbox.close()
         images.close()
@@ -177,7 +185,14 @@ async def create_application(
         await http.close()
         await storage.close()
         lock.release()
+
+    async def on_shutdown() -> None:
+        await release()
         logger.info("stopped cleanly")
+
+    async def close() -> None:
+        await release()
+        await bot.session.close()
 
     dispatcher.startup.register(on_startup)
     dispatcher.shutdown.register(on_shutdown)
@@ -189,4 +204,5 @@ async def create_application(
         runner=runner,
         http=http,
         metrics=metrics,
+        close=close,
     )

@@ -149,10 +149,18 @@ class Iris:
         await self.start()
 
     async def say(
-        self, user: User, text: str, *, chat: Chat | None = None, reply_to: int | None = None
+        self,
+        user: User,
+        text: str,
+        *,
+        chat: Chat | None = None,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
     ) -> Message:
-        """The user sends a text (private chat unless `chat` is given)."""
-        return self.api.send_text(user, chat or Chat.private(user), text, reply_to=reply_to)
+        """The user sends a text (private chat unless `chat` is given; in a topic if given)."""
+        return self.api.send_text(
+            user, chat or Chat.private(user), text, reply_to=reply_to, thread_id=thread_id
+        )
 
     async def reply(
         self, chat_id: int, *, after: int | None = None, timeout: float = 10

@@ -9,7 +9,8 @@ from typing import Any, Literal
 import aiohttp
 import pytest
 
-from services.ailuna import (
+from services.ailuna import AiLunaClient, AiLunaCredential, AiLunaImage
+from services.ailuna.options import (
     FILTERS,
     MEDIUMS,
     NAME_MAX,
@@ -18,9 +19,6 @@ from services.ailuna import (
     SORT,
     SORT_BY,
     STYLES,
-    AiLunaClient,
-    AiLunaCredential,
-    AiLunaImage,
     short_name,
 )
 from services.base import GeneratedImage, Pending, Submission

@@ -6,9 +6,18 @@ import ast
 from pathlib import Path
 
 from bot.outbox import COUNTED_METHODS
+from playground.telegram import Chat, User
 from tests.conftest import Serve
-from playground.telegram import Chat
-from tests.harness import ALICE, GPTUNNEL_KEY, GROUP, ROOT, iris_running, photo_bytes
+from tests.harness import (
+    ALICE,
+    GPTUNNEL_KEY,
+    GROUP,
+    ROOT,
+    bot_process,
+    iris_running,
+    photo_bytes,
+)
+from tests.test_e2e import pending_gptunnel_setup
 
 
 async def test_every_message_sending_call_passes_the_outbox(serve: Serve, tmp_path: Path) -> None:
@@ -44,3 +53,31 @@ def test_one_bot_is_built_and_it_carries_the_outbox() -> None:
     assert sorted(builders) == ["bot/app.py"] * 3 + ["bot/check.py"] * 2
     source = (ROOT / "bot" / "app.py").read_text()
     assert "session.middleware(outbox)" in source
+
+
+async def test_the_real_process_stays_within_telegrams_limits_in_a_busy_group(
+    serve: Serve, tmp_path: Path
+) -> None:
+    """Twelve people in one group and one impatient user in private: every result arrives, and
+    Telegram (limits on: 20 a minute in a group, about 1 a second in a private chat) never has
+    to say 429."""
+    api, gptunnel, _, env = await pending_gptunnel_setup(serve, tmp_path)
+    gptunnel.final_status = "done"
+    members = [User(id=5000 + i, first_name=f"Member{i}", username=f"member{i}") for i in range(12)]
+    for user in members:
+        api.add_member(GROUP, user)
+    assert api.limits is not None
+    async with bot_process(env, tmp_path):
+        for user in members:
+            api.send_text(user, GROUP, f"/imagine a portrait of {user.first_name}")
+        for i in range(3):
+            api.send_text(ALICE, Chat.private(ALICE), f"/imagine a kite number {i}")
+        await api.wait_until(lambda: len(api.calls_of("sendPhoto")) == 15, timeout=90)
+    assert api.limits.refusals() == 0
+    statuses = [
+        c
+        for c in api.calls_of("sendMessage")
+        if c.chat_id == GROUP.id and "Generating" in str(c.params.get("text"))
+    ]
+    # The group's budget went to results first: not every job got a status message.
+    assert 0 < len(statuses) < len(members)

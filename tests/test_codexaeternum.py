@@ -19,8 +19,8 @@ from services.base import CredentialFormatError, GeneratedImage, Pending, Turn
 from services.codexaeternum import (
     CodexAeternumClient,
     CodexAeternumCredential,
-    MemorySessionTokenStore,
 )
+from services.codexaeternum.tokens import MemorySessionTokenStore
 from services.exceptions import (
     AuthError,
     BadRequestError,

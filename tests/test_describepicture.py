@@ -25,8 +25,8 @@ from services.describepicture import (
     HourlyQuota,
     MemoryQuotaStore,
     decrypt_envelope,
-    encrypt_envelope,
 )
+from services.describepicture.envelope import encrypt_envelope
 from services.exceptions import (
     AuthError,
     BadRequestError,

@@ -28,8 +28,8 @@ from services.gptunnel import (
     ASPECT_RATIOS,
     GPTunnelClient,
     GPTunnelCredential,
-    MediaTask,
 )
+from services.gptunnel.tasks import MediaTask
 from tests.conftest import FAST_RETRY, SHORT_TIMEOUT, Serve
 from tests.fakes.gptunnel import (
     API_KEY,
