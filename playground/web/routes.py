@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from playground.telegram import FakeBotApi
 from playground.web.cast import Cast
@@ -115,23 +115,17 @@ def _image_type(path: str) -> str:
 
 async def _send(request: web.Request) -> web.Response:
     """A message from a simulated user: text, photos, an album or files, maybe a reply."""
-    fields: dict[str, str] = {}
-    outgoing = Outgoing()
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader) or part.name is None:
-            continue
-        if part.filename is not None:
-            content_type = part.headers.get("Content-Type", "application/octet-stream")
-            outgoing.add_file(part.filename, content_type, bytes(await part.read()))
-        else:
-            fields[part.name] = await part.text()
-    cast = request.app[_CAST]
+    form = await request.post()
+    outgoing = Outgoing(
+        text=str(form.get("text", "")),
+        as_files=form.get("as_file") == "1",
+    )
+    for upload in form.getall("file", []):
+        if isinstance(upload, web.FileField):
+            outgoing.add_file(upload.filename, upload.content_type, upload.file.read())
     try:
-        chat, user = cast.speaker(_int(fields.get("chat")), _int(fields.get("user")))
-        outgoing.text = fields.get("text", "")
-        outgoing.reply_to = _int(fields["reply_to"]) if fields.get("reply_to") else None
-        outgoing.as_files = fields.get("as_file") == "1"
+        chat, user = request.app[_CAST].speaker(_int(form.get("chat")), _int(form.get("user")))
+        outgoing.reply_to = _int(form["reply_to"]) if form.get("reply_to") else None
         send(request.app[_API], chat, user, outgoing)
     except ValueError as e:
         raise web.HTTPBadRequest(text=str(e)) from None
