@@ -81,6 +81,8 @@ async def test_make_run_without_a_token_starts_the_playground(tmp_path: Path) ->
     env = clean_env(DATA_DIR=str(tmp_path / "data"), PLAYGROUND_PORT=str(free_port()))
     # -o: the .venv is installed already, never reinstalled here. make itself ends by SIGTERM.
     command = ["make", "--no-print-directory", "-o", ".venv/.installed-run", "run"]
-    async with serving(command, tmp_path, env, status=None) as url:
-        async with aiohttp.ClientSession() as http:
-            assert (await http.get(url)).status == 200
+    async with (
+        serving(command, tmp_path, env, status=None) as url,
+        aiohttp.ClientSession() as http,
+    ):
+        assert (await http.get(url)).status == 200
