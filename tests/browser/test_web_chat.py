@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 
@@ -51,6 +52,13 @@ def test_imagine_shows_the_demo_picture_with_its_buttons_and_again_makes_another
     expect(page.locator(".message.bot", has_text="Generating")).to_have_count(0)
     screenshot(page, "imagine")
 
+    result.locator(".key", has_text="📎").click()
+    original = page.locator(".message.bot a.document")
+    expect(original).to_have_count(1)
+    with page.expect_download() as download:
+        original.click()
+    assert download.value.suggested_filename.endswith(".webp")
+
     result.locator(".key", has_text="🔁").click()
     expect(page.locator(".message.bot img.photo")).to_have_count(2)
 
@@ -75,6 +83,30 @@ def test_a_photo_is_described_and_a_reply_asks_a_follow_up(page: Page) -> None:
     screenshot(page, "describe")
 
 
+def test_images_dropped_on_the_chat_go_as_an_album(page: Page) -> None:
+    files = [
+        ("one.png", base64.b64encode(png(40, 30, (240, 220, 50))).decode()),
+        ("two.png", base64.b64encode(png(30, 40, (130, 60, 170))).decode()),
+    ]
+    page.evaluate(
+        """(files) => {
+            const dropped = new DataTransfer();
+            for (const [name, data] of files) {
+                const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+                dropped.items.add(new File([bytes], name, { type: "image/png" }));
+            }
+            const chat = document.getElementById("chat");
+            chat.dispatchEvent(new DragEvent("drop", { dataTransfer: dropped, bubbles: true }));
+        }""",
+        files,
+    )
+    expect(page.locator("#attach-bar")).to_contain_text("one.png, two.png")
+    send(page, "which is brighter?")
+    album = page.locator(".message.user.album img.photo")
+    expect(album).to_have_count(2)
+    expect(page.locator(".message.bot", has_text="Demo answer").first).to_be_visible()
+
+
 def test_in_the_group_a_plain_photo_gets_no_answer_and_a_mention_does(page: Page) -> None:
     page.locator(".chat-item", has_text="Playground group").click()
     expect(page.locator("#chat-title")).to_have_text("Playground group")
@@ -85,9 +117,10 @@ def test_in_the_group_a_plain_photo_gets_no_answer_and_a_mention_does(page: Page
     page.locator("#composer-text").press("Enter")
     attach(page, "asked.png", png(80, 60, (50, 170, 70)))
     send(page, f"{MENTION} what is this?")
-    answer = group.locator(".message.bot")
-    expect(answer).to_have_count(1)
+    answer = group.locator(".message.bot", has_text="Demo answer")
     expect(answer).to_contain_text("80×60")
+    # Its status message is gone, and nothing else came: the plain photo got no answer.
+    expect(group.locator(".message.bot")).to_have_count(1)
     expect(answer.locator(".quote")).to_contain_text("Ana")
     expect(group.locator(".message.user img.photo")).to_have_count(2)
     screenshot(page, "group")

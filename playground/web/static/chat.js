@@ -91,7 +91,7 @@ function drawMessage(m) {
   const holder = pane(m.chat);
   const existing = holder.querySelector(`[data-id="${m.id}"]`);
   const bubble = document.createElement("article");
-  bubble.className = `message ${m.from.bot ? "bot" : "user"}`;
+  bubble.className = `message ${m.from.bot ? "bot" : "user"}${m.album ? " album" : ""}`;
   bubble.dataset.id = m.id;
   bubble.tabIndex = 0;
   bubble.setAttribute("aria-label", `${m.from.name} at ${time(m.date)}`);

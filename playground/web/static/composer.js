@@ -157,7 +157,7 @@ async function start() {
   $("composer").addEventListener("submit", send);
   text.addEventListener("input", onInput);
   text.addEventListener("keydown", onKey);
-  text.addEventListener("blur", () => setTimeout(hideSuggestions, 150));
+  text.addEventListener("blur", hideSuggestions);
   $("menu-button").addEventListener("click", () => {
     if ($("suggestions").hidden) { text.focus(); showSuggestions("/"); moveSuggestion(1); } else hideSuggestions();
   });
