@@ -39,13 +39,13 @@ from bench.images import result_image, result_jpeg, user_photo
 from bench.processes import BotProcess, ProcessStats, bot_process
 from bench.spans import Spans
 from bot.storage import open_storage
+from playground.providers.describepicture import PATH as DESCRIBEPICTURE_PATH
+from playground.providers.gptunnel import API_KEY as GPTUNNEL_KEY
 from playground.telegram import User
 from services.ailuna import AiLunaCredential
 from services.base import Credential
 from services.describepicture import PUBLISHED_KEY_HEX, DescribePictureCredential
 from services.images import telegram_photo
-from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
-from tests.fakes.gptunnel import API_KEY as GPTUNNEL_KEY
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from playground.providers.server import LoopbackServer
 from services.http import RetryPolicy, new_session
-from tests.fakes.server import LoopbackServer
 
 Serve = Callable[[web.Application], Awaitable[LoopbackServer]]
 

@@ -20,16 +20,16 @@ from bot.config import Settings, load_settings
 from bot.jobs.timing import Timing
 from bot.outbox import Pacing
 from bot.storage.jobs import JobRecord
+from playground.providers.ailuna import AiLunaState, make_app
+from playground.providers.codexaeternum import FakeCodexAeternum
+from playground.providers.describepicture import PATH as DESCRIBEPICTURE_PATH
+from playground.providers.describepicture import FakeDescribePicture
+from playground.providers.gptunnel import GPTunnelFake
+from playground.providers.server import LoopbackServer
 from playground.telegram import ApiCall, Chat, FakeBotApi, Message, User
 from services.base import mask
 from services.describepicture import PUBLISHED_KEY_HEX
 from tests.conftest import Serve
-from tests.fakes.ailuna import AiLunaState, make_app
-from tests.fakes.codexaeternum import FakeCodexAeternum
-from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
-from tests.fakes.describepicture import FakeDescribePicture
-from tests.fakes.gptunnel import GPTunnelFake
-from tests.fakes.server import LoopbackServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "4242:AAE_test-token-that-is-long-enough-123456"

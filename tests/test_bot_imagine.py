@@ -8,9 +8,9 @@ from pathlib import Path
 
 from PIL import Image
 
+from playground.providers.gptunnel import refuse
 from playground.telegram import ApiCall
 from tests.conftest import Serve
-from tests.fakes.gptunnel import refuse
 from tests.harness import ALICE, BOB, GPTUNNEL_KEY, GROUP, Iris, iris_running, text_has
 
 

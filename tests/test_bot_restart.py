@@ -9,8 +9,8 @@ from pathlib import Path
 
 from bot.storage import open_storage
 from bot.storage.jobs import JobKind, JobState, NewJob
+from playground.providers.gptunnel import hang
 from tests.conftest import Serve
-from tests.fakes.gptunnel import hang
 from tests.harness import ALICE, GPTUNNEL_KEY, Iris, creates, iris_running
 
 

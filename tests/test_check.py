@@ -19,10 +19,10 @@ from bot.config import Settings, load_settings
 from bot.providers import operator_credentials
 from bot.providers.gptunnel import PROBE_TASK_ID
 from bot.storage.migrations import MIGRATIONS
+from playground.providers import ailuna, gptunnel
+from playground.providers.codexaeternum import FakeCodexAeternum
 from playground.telegram import FakeBotApi
 from tests.conftest import Serve
-from tests.fakes import ailuna, gptunnel
-from tests.fakes.codexaeternum import FakeCodexAeternum
 from tests.harness import TOKEN
 
 OTHER_TOKEN = "4242:AAE_another-token-that-is-long-enough-99"

@@ -38,7 +38,7 @@ from tests.harness import (
 )
 from tests.test_bot_keys import answer_to
 
-FAKES = Path(__file__).resolve().parent / "fakes"
+FAKES = Path(__file__).resolve().parent.parent / "playground" / "providers"
 OPERATOR_VALUES = {
     "gptunnel": [GPTUNNEL_KEY],
     "codexaeternum": [CODEX_EMAIL, CODEX_SECRET],

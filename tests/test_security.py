@@ -16,11 +16,11 @@ import pytest
 from bot.crypto import KEY_FILENAME
 from bot.storage.jobs import JobKind, JobState, NewJob
 from handlers.gallery.callbacks import GalleryAction, GalleryButton, GalleryView
+from playground.providers.ailuna import KEY_ALICE, KEY_BOB
+from playground.providers.server import RecordedRequest
 from playground.telegram import BOT, Chat, Message, User
 from services.base import mask
 from tests.conftest import Serve
-from tests.fakes.ailuna import KEY_ALICE, KEY_BOB
-from tests.fakes.server import RecordedRequest
 from tests.harness import (
     ALICE,
     BOB,

@@ -10,15 +10,15 @@ from typing import Any
 from aiohttp import web
 
 from playground.loopback import LocalSite
+from playground.providers.ailuna import AiLunaState, make_app
 from playground.providers.artwork import demo_description, demo_picture
+from playground.providers.codexaeternum import FakeCodexAeternum
+from playground.providers.describepicture import PATH as DESCRIBEPICTURE_PATH
+from playground.providers.describepicture import FakeDescribePicture
+from playground.providers.gptunnel import API_KEY as GPTUNNEL_KEY
+from playground.providers.gptunnel import GPTunnelFake
+from playground.providers.server import Handler
 from services.describepicture import decrypt_envelope
-from tests.fakes.ailuna import AiLunaState, make_app
-from tests.fakes.codexaeternum import FakeCodexAeternum
-from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
-from tests.fakes.describepicture import FakeDescribePicture
-from tests.fakes.gptunnel import API_KEY as GPTUNNEL_KEY
-from tests.fakes.gptunnel import GPTunnelFake
-from tests.fakes.server import Handler
 
 DEMO_APP_ID = "playground-demo-app"
 """The DescribePicture appId the demo knows (its operator credential)."""

@@ -7,9 +7,9 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from tests.fakes.ailuna.checks import error, invalid, unknown_fields
-from tests.fakes.ailuna.listing import list_answer
-from tests.fakes.ailuna.state import (
+from playground.providers.ailuna.checks import error, invalid, unknown_fields
+from playground.providers.ailuna.listing import list_answer
+from playground.providers.ailuna.state import (
     FILTERS,
     MEDIUMS,
     RESOLUTIONS,

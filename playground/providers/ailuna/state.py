@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from PIL import Image
 
-from tests.fakes.ailuna.canned import Canned
+from playground.providers.ailuna.canned import Canned
 
 KEY_ALICE = "alice-0123456789abcdef0123456789abcdef"
 KEY_BOB = "bob-fedcba9876543210fedcba9876543210"

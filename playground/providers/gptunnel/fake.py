@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from PIL import Image
 
-from tests.fakes.gptunnel.outcomes import Outcome, streamed_answer, truncated_answer
+from playground.providers.gptunnel.outcomes import Outcome, streamed_answer, truncated_answer
 
 API_KEY = "shds-FAKEgptunnelKEY0123456789abcdef"
 MODEL = "google-imagen-3"

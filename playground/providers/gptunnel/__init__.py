@@ -1,7 +1,7 @@
 """A loopback fake of GPTunnel's media API and of the storage host its result links point at."""
 
-from tests.fakes.gptunnel.fake import API_KEY, GPTunnelFake
-from tests.fakes.gptunnel.outcomes import (
+from playground.providers.gptunnel.fake import API_KEY, GPTunnelFake
+from playground.providers.gptunnel.outcomes import (
     Outcome,
     cut,
     hang,

@@ -1,7 +1,7 @@
 """A fake AiLuna images API: per-key image stores, Laravel-style answers, scriptable failures."""
 
-from tests.fakes.ailuna.app import make_app, make_cdn_app
-from tests.fakes.ailuna.canned import (
+from playground.providers.ailuna.app import make_app, make_cdn_app
+from playground.providers.ailuna.canned import (
     Canned,
     cut,
     forbidden,
@@ -11,7 +11,7 @@ from tests.fakes.ailuna.canned import (
     rate_limited,
     server_error,
 )
-from tests.fakes.ailuna.state import KEY_ALICE, KEY_BOB, AiLunaState, make_png
+from playground.providers.ailuna.state import KEY_ALICE, KEY_BOB, AiLunaState, make_png
 
 __all__ = [
     "KEY_ALICE",

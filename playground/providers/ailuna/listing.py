@@ -7,8 +7,15 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.ailuna.checks import invalid, unknown_fields
-from tests.fakes.ailuna.state import FILTERS, MEDIUMS, RESOLUTIONS, STYLES, AiLunaState, FakeImage
+from playground.providers.ailuna.checks import invalid, unknown_fields
+from playground.providers.ailuna.state import (
+    FILTERS,
+    MEDIUMS,
+    RESOLUTIONS,
+    STYLES,
+    AiLunaState,
+    FakeImage,
+)
 
 _LIST_PARAMS = frozenset(
     {
