@@ -41,6 +41,10 @@ def user_settings() -> Settings:
     return load_settings(bot_token=_PLACEHOLDER_TOKEN)
 
 
+class PortTakenError(Exception):
+    """The web chat's port cannot be served."""
+
+
 class Playground:
     """Everything in one process: Telegram emulated, Iris polling it, the web chat."""
 
@@ -56,6 +60,16 @@ class Playground:
 
     async def start(self, port: int) -> str:
         """Start every part; the web chat's URL (port 0: a free port)."""
+        # The web chat's port first: if it is taken, nothing else has started.
+        chat = LocalSite(web_chat(self.api))
+        self._sites.append(chat)
+        try:
+            self.url = await chat.start(port)
+        except OSError as e:
+            raise PortTakenError(
+                f"cannot serve the playground on 127.0.0.1:{port} ({e.strerror}): "
+                "set PLAYGROUND_PORT to a free port"
+            ) from None
         telegram = LocalSite(self.api.app())
         self._sites.append(telegram)
         changes: dict[str, Any] = {
@@ -79,9 +93,6 @@ class Playground:
         )
         # The command menus are registered once polling has begun.
         await self.api.wait_for("getUpdates", after=polls, timeout=60)
-        chat = LocalSite(web_chat(self.api))
-        self._sites.append(chat)
-        self.url = await chat.start(port)
         return self.url
 
     async def stop(self) -> None:
@@ -123,7 +134,7 @@ def main(*, demo: bool) -> int:
     setup_logging(settings.log_level, log_format=settings.log_format, secrets=log_secrets(settings))
     try:
         asyncio.run(serve(settings, demo=demo))
-    except (KeyFileError, SchemaTooNewError, DataDirBusyError, OSError) as e:
+    except (KeyFileError, SchemaTooNewError, DataDirBusyError, PortTakenError) as e:
         print(f"iris: {e}", file=sys.stderr)
         return 2
     return 0

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -86,3 +87,22 @@ async def test_make_run_without_a_token_starts_the_playground(tmp_path: Path) ->
         aiohttp.ClientSession() as http,
     ):
         assert (await http.get(url)).status == 200
+
+
+async def test_a_taken_port_is_one_line_naming_the_setting(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = clean_env(DATA_DIR=str(tmp_path / "data"), PLAYGROUND_PORT=str(port))
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "playground", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    lines = stderr.decode().strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"iris: cannot serve the playground on 127.0.0.1:{port} (")
+    assert "address already in use" in lines[0]
+    assert lines[0].endswith("set PLAYGROUND_PORT to a free port")

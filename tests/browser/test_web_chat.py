@@ -53,6 +53,11 @@ async def test_imagine_shows_the_demo_picture_with_its_buttons_and_again_makes_a
     # The status message went away once the picture came.
     await expect(page.locator(".message.bot", has_text="Generating")).to_have_count(0)
     await screenshot(page, "imagine")
+    light = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+    await page.emulate_media(color_scheme="dark")
+    assert await page.evaluate("getComputedStyle(document.body).backgroundColor") != light
+    await screenshot(page, "imagine-dark")
+    await page.emulate_media(color_scheme="light")
 
     await result.locator(".key", has_text="📎").click()
     original = page.locator(".message.bot a.document")
