@@ -211,3 +211,17 @@ async def test_chat_actions_are_skipped_while_answers_wait(
     await waiting
     assert len(fake.calls_of("sendChatAction")) == 1
     assert outbox.dropped_actions == 1
+
+
+async def test_calls_still_waiting_at_close_are_cancelled(
+    api: tuple[FakeBotApi, LoopbackServer], paced: tuple[Bot, Outbox]
+) -> None:
+    fake, _ = api
+    bot, outbox = paced
+    await fill_private_burst(bot, ALICE.id)
+    waiting = asyncio.create_task(bot.send_message(ALICE.id, "too late"))
+    await asyncio.sleep(0.01)
+    await outbox.close()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert [m.text for m in fake.bot_messages(ALICE.id)][-1] != "too late"

@@ -59,7 +59,9 @@ class _Entry:
         for waiter in self.waiters:
             if waiter.done():
                 continue
-            if isinstance(result, BaseException):
+            if isinstance(result, asyncio.CancelledError):
+                waiter.cancel()
+            elif isinstance(result, BaseException):
                 waiter.set_exception(result)
             else:
                 waiter.set_result(result)
