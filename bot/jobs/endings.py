@@ -19,11 +19,11 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
 from bot.error_texts import code_text, error_code, error_text
+from bot.jobs.buttons import retry_keyboard
 from bot.jobs.notifier import Notifier
 from bot.jobs.steps import NoCredentialError
 from bot.jobs.texts import interrupted_text
 from bot.jobs.timing import Timing
-from bot.keyboards import retry_keyboard
 from bot.logs import job_context, origin
 from bot.providers import display_name
 from bot.storage import Storage

@@ -16,10 +16,10 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, ReplyParamete
 
 from bot.formatting import CAPTION_LIMIT, escape, shorten, split_text
 from bot.imaging import ImageWorkers
+from bot.jobs.buttons import cancel_keyboard, result_keyboard
 from bot.jobs.files import EXTENSIONS, JobFiles
 from bot.jobs.texts import working_text
 from bot.jobs.timing import Timing
-from bot.keyboards import cancel_keyboard, result_keyboard
 from bot.outbox import Outbox, Priority, sending_as
 from bot.providers import display_name
 from bot.storage.jobs import JobKind, JobRecord
