@@ -115,7 +115,6 @@ class JobEndings:
         ):
             return  # already cancelled or finished: nothing more to say
         await self.tell(job, text or code_text(code, provider=display_name(job.provider)))
-        self._notifier.spent(job)
 
     async def tell(
         self,
@@ -164,5 +163,6 @@ class JobEndings:
             shown = await self.tell(
                 job, interrupted_text(job), reply_markup=retry_keyboard(job.id), patiently=True
             )
+        self._notifier.spent(job)
         if shown is not None:
             await self._jobs.set_result_message(job.id, shown)
