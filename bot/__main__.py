@@ -15,8 +15,8 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.crypto import KeyFileError
 from bot.logs import setup_logging
 from bot.providers import log_secrets
-from bot.storage.lock import DataDirBusyError
-from bot.storage.migrations import SchemaTooNewError
+from bot.storage.interfaces import SchemaTooNewError
+from bot.storage.sqlite.lock import DataDirBusyError
 from bot.webhook import serve_webhook
 
 logger = logging.getLogger("bot")

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import JobAction, JobButton
 from bot.filters import AlbumMemo, may_carry_key
 from bot.i18n import pick_language
-from bot.storage.users import Users
+from bot.storage.interfaces import Users
 from bot.telegram import delete_quietly
 
 
