@@ -50,7 +50,7 @@ async def storage(backend: dict[str, Any], tmp_path: Path) -> AsyncIterator[Stor
     await opened.close()
 
 
-def _job(**changes: Any) -> NewJob:
+def new_job(**changes: Any) -> NewJob:
     return replace(
         NewJob(
             kind=JobKind.GENERATE,
@@ -367,7 +367,7 @@ async def test_quota_behaves_like_the_memory_store(storage: Storage) -> None:
 
 
 async def test_job_create_and_get(storage: Storage) -> None:
-    created = await storage.jobs.create(_job(), now=10.0)
+    created = await storage.jobs.create(new_job(), now=10.0)
     assert created.state is JobState.QUEUED
     assert (created.created_at, created.updated_at, created.finished_at) == (10.0, 10.0, None)
     assert created.options == {"ar": "16:9"}
@@ -383,7 +383,7 @@ async def test_job_create_and_get(storage: Storage) -> None:
 
 async def test_transition_is_a_compare_and_set(storage: Storage) -> None:
     jobs = storage.jobs
-    job = await jobs.create(_job(), now=1.0)
+    job = await jobs.create(new_job(), now=1.0)
     results = await asyncio.gather(
         *(
             jobs.transition(job.id, to=JobState.SUBMITTING, expect={JobState.QUEUED}, now=2.0)
@@ -408,7 +408,7 @@ async def test_transition_is_a_compare_and_set(storage: Storage) -> None:
 
 async def test_transition_fields_and_finished_at(storage: Storage) -> None:
     jobs = storage.jobs
-    job = await jobs.create(_job(kind=JobKind.DESCRIBE, input_file_id="AgAC"), now=1.0)
+    job = await jobs.create(new_job(kind=JobKind.DESCRIBE, input_file_id="AgAC"), now=1.0)
     assert await jobs.transition(job.id, to=JobState.SUBMITTING, now=2.0, started_at=2.0)
     assert await jobs.transition(
         job.id, to=JobState.DELIVERING, now=3.0, result_text="a fox", attempts=1
@@ -421,7 +421,7 @@ async def test_transition_fields_and_finished_at(storage: Storage) -> None:
     assert (done.state, done.started_at, done.finished_at) == (JobState.DONE, 2.0, 4.0)
     assert (done.result_text, done.attempts, done.result_message_id) == ("a fox", 1, 77)
 
-    other = await jobs.create(_job(), now=1.0)
+    other = await jobs.create(new_job(), now=1.0)
     assert await jobs.transition(other.id, to=JobState.FAILED, now=9.0, error="auth")
     failed = await jobs.get(other.id)
     assert failed is not None and (failed.error, failed.finished_at) == ("auth", 9.0)
@@ -429,7 +429,7 @@ async def test_transition_fields_and_finished_at(storage: Storage) -> None:
 
 @pytest.mark.parametrize("column", ["state", "prompt", "user_id", "id; DROP TABLE jobs"])
 async def test_transition_refuses_other_columns(storage: Storage, column: str) -> None:
-    job = await storage.jobs.create(_job(), now=1.0)
+    job = await storage.jobs.create(new_job(), now=1.0)
     fields: dict[str, Any] = {column: "x"}
     with pytest.raises(ValueError, match="cannot set"):
         await storage.jobs.transition(job.id, to=JobState.SUBMITTING, now=2.0, **fields)
@@ -439,7 +439,7 @@ async def test_transition_refuses_other_columns(storage: Storage, column: str) -
 async def test_unfinished_and_active_for_user(storage: Storage) -> None:
     jobs = storage.jobs
     created: list[JobRecord] = [
-        await jobs.create(_job(user_id=1 + i % 2), now=float(i)) for i in range(6)
+        await jobs.create(new_job(user_id=1 + i % 2), now=float(i)) for i in range(6)
     ]
     ends = {0: JobState.DONE, 2: JobState.CANCELLED, 3: JobState.POLLING, 4: JobState.TIMED_OUT}
     for index, state in ends.items():
@@ -461,7 +461,7 @@ async def test_postgres_tables_never_hold_a_secret_in_clear(
     await storage.credentials.put(1, "codexaeternum", ["a@b.c", CODEX_SECRET], masked="a@b.c")
     await storage.tokens.set("cachekey", SESSION_TOKEN)
     await HourlyQuota(storage.quota).acquire(APP_ID)
-    await storage.jobs.create(_job(prompt="VISIBLE-PROMPT-314159"), now=1.0)
+    await storage.jobs.create(new_job(prompt="VISIBLE-PROMPT-314159"), now=1.0)
     await storage.close()
     contents = await table_contents(postgres_url)
     # The scan does see clear text that is meant to be stored, so it would see a secret.

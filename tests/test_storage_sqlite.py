@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 import pytest
 
 from bot.storage import Storage, open_storage
 from bot.storage.interfaces import SchemaTooNewError
-from bot.storage.jobs import JobKind, NewJob
 from bot.storage.sqlite.db import DB_FILENAME, SqliteDatabase
 from bot.storage.sqlite.migrations import MIGRATIONS, migrate
 from services.base import mask
 from services.describepicture import HourlyQuota
-
-API_KEY = "SECRET-KEY-1234567890"
-SESSION_TOKEN = "SESSION-TOKEN-ABCDEFGHIJ"
-APP_ID = "APPID-SECRET-0987654321"
-CODEX_SECRET = "CODEX-SECRET-5555555555"
+from tests.test_storage import API_KEY, APP_ID, CODEX_SECRET, SESSION_TOKEN, new_job
 
 
 @pytest.fixture
@@ -37,24 +30,6 @@ async def _user_version(path: Path) -> int:
         row = await cursor.fetchone()
     assert row is not None
     return int(row[0])
-
-
-def _job(**changes: Any) -> NewJob:
-    return replace(
-        NewJob(
-            kind=JobKind.GENERATE,
-            provider="gptunnel",
-            user_id=7,
-            chat_id=-100,
-            chat_type="supergroup",
-            request_message_id=11,
-            prompt="a red fox in snow",
-            options={"ar": "16:9"},
-            credential_source="own",
-            language="en",
-        ),
-        **changes,
-    )
 
 
 async def test_fresh_database_is_at_the_latest_version_in_wal_mode(
@@ -117,7 +92,7 @@ async def test_database_files_never_hold_a_secret_in_clear(tmp_path: Path) -> No
     await storage.credentials.put(1, "codexaeternum", ["a@b.c", CODEX_SECRET], masked="a@b.c")
     await storage.tokens.set("cachekey", SESSION_TOKEN)
     await HourlyQuota(storage.quota).acquire(APP_ID)
-    await storage.jobs.create(_job(prompt="VISIBLE-PROMPT-314159"), now=1.0)
+    await storage.jobs.create(new_job(prompt="VISIBLE-PROMPT-314159"), now=1.0)
     secrets = [API_KEY, APP_ID, CODEX_SECRET, SESSION_TOKEN]
 
     def scan() -> bytes:
