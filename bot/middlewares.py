@@ -17,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.filters import may_carry_key
 from bot.i18n import pick_language
 from bot.jobs.buttons import JobAction, JobButton
-from bot.storage.users import Users
+from bot.storage.interfaces import Users
 from bot.telegram import delete_quietly
 
 ALBUMS_REMEMBERED = 1000
