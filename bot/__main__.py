@@ -19,8 +19,8 @@ from bot.crypto import KeyFileError
 from bot.logs import origin, setup_logging
 from bot.providers import log_secrets
 from bot.startup import TokenRejectedError, get_me, unless_stopped, wait_for_telegram
-from bot.storage.lock import DataDirBusyError
-from bot.storage.migrations import SchemaTooNewError
+from bot.storage.interfaces import SchemaTooNewError
+from bot.storage.sqlite.lock import DataDirBusyError
 from bot.webhook import serve_webhook
 from playground import session as playground
 

@@ -36,7 +36,7 @@ from bot.middlewares import (
 from bot.outbox import Outbox, Pacing
 from bot.providers import BY_ID, build_providers, operator_credentials
 from bot.storage import Storage, open_storage
-from bot.storage.lock import DataDirLock
+from bot.storage.sqlite.lock import DataDirLock
 from bot.telegram import PatientRequests, ResponseModels
 from handlers import collect_routers
 from services.http import new_session
@@ -92,13 +92,19 @@ async def create_application(
     settings: Settings, *, timing: Timing | None = None, pacing: Pacing | None = None
 ) -> Application:
     """Open storage, build providers, Bot, Dispatcher (shared objects in workflow data)."""
-    lock = DataDirLock(settings.data_dir)
-    await asyncio.to_thread(lock.acquire)
+    database_url = settings.database_url.get_secret_value() if settings.database_url else None
+    # SQLite's file belongs to one process; PostgreSQL is shared by design: no lock there.
+    lock = None if database_url else DataDirLock(settings.data_dir)
+    if lock is not None:
+        await asyncio.to_thread(lock.acquire)
     keys_secret = settings.keys_secret.get_secret_value() if settings.keys_secret else None
     try:
-        storage = await open_storage(data_dir=settings.data_dir, keys_secret=keys_secret)
+        storage = await open_storage(
+            data_dir=settings.data_dir, keys_secret=keys_secret, database_url=database_url
+        )
     except BaseException:
-        lock.release()
+        if lock is not None:
+            lock.release()
         raise
     http = new_session()
     metrics = Metrics()
@@ -184,7 +190,8 @@ async def create_application(
         await health.stop()
         await http.close()
         await storage.close()
-        lock.release()
+        if lock is not None:
+            lock.release()
 
     async def on_shutdown() -> None:
         await release()

@@ -29,6 +29,13 @@ _HINTS = {
 
 _PLAYGROUND_HINT = " (or try Iris without one in the playground: python -m bot playground)"
 
+_POSTGRES = ("postgresql", "postgres")
+
+SHARED_KEY_REQUIRED = (
+    "DATABASE_URL is set, so KEYS_SECRET must be set too: every instance sharing the database "
+    "needs the same key, and a key file generated in one DATA_DIR cannot be shared"
+)
+
 IdList = Annotated[tuple[int, ...], NoDecode]
 
 
@@ -56,6 +63,8 @@ class Settings(BaseSettings):
     telegram_api_url: str | None = None
     data_dir: Path = Path("./data")
     keys_secret: SecretStr | None = None
+    database_url: SecretStr | None = None
+    """PostgreSQL's URL (it may hold a password); unset: SQLite in DATA_DIR."""
     admin_ids: IdList = ()
     allowed_user_ids: IdList = ()
     default_language: Language = "en"
@@ -128,6 +137,14 @@ class Settings(BaseSettings):
             decode_key(value.get_secret_value())
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message never quotes the value: it may hold a password.
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in _POSTGRES:
+            raise ValueError("must be a postgresql://user:password@host:port/database URL")
+        return value
+
     @field_validator("describepicture_key")
     @classmethod
     def _describepicture_key_length(cls, value: SecretStr) -> SecretStr:
@@ -145,6 +162,12 @@ class Settings(BaseSettings):
         if value is not None and not _WEBHOOK_SECRET.match(value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @model_validator(mode="after")
+    def _keys_secret_for_postgres(self) -> Settings:
+        if self.database_url is not None and self.keys_secret is None:
+            raise ValueError(SHARED_KEY_REQUIRED)
+        return self
 
     @model_validator(mode="after")
     def _operator_codexaeternum_pair(self) -> Settings:

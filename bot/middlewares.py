@@ -14,10 +14,10 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import JobAction, JobButton
 from bot.filters import may_carry_key
 from bot.i18n import pick_language
-from bot.storage.users import Users
+from bot.jobs.buttons import JobAction, JobButton
+from bot.storage.interfaces import Users
 from bot.telegram import delete_quietly
 
 ALBUMS_REMEMBERED = 1000

@@ -17,8 +17,8 @@ from bot.crypto import KeyFileError
 from bot.jobs.timing import Timing
 from bot.logs import setup_logging
 from bot.providers import log_secrets, operator_credentials
-from bot.storage.lock import DataDirBusyError
-from bot.storage.migrations import SchemaTooNewError
+from bot.storage.interfaces import SchemaTooNewError
+from bot.storage.sqlite.lock import DataDirBusyError
 from playground.loopback import LocalSite
 from playground.providers.demo import DemoProviders
 from playground.telegram import BOT_ID, FakeBotApi
@@ -76,6 +76,8 @@ class Playground:
             "bot_token": SecretStr(self.api.token),
             "telegram_api_url": await telegram.start(),
             "data_dir": self._base.data_dir / "playground",
+            # Always its own SQLite database: a playground never touches a real bot's data.
+            "database_url": None,
             "webhook_url": None,
             "metrics_port": None,
         }

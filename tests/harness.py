@@ -19,6 +19,7 @@ from bot.app import Application, create_application
 from bot.config import Settings, load_settings
 from bot.jobs.timing import Timing
 from bot.outbox import Pacing
+from bot.storage import Storage, open_storage
 from bot.storage.jobs import JobRecord
 from playground.providers.ailuna import AiLunaState, make_app
 from playground.providers.codexaeternum import FakeCodexAeternum
@@ -240,6 +241,16 @@ async def fill_quota(iris: Iris, app_id: str, *, hits: int, first: float) -> Non
             key, now=first + i, window=3600, limit=100
         )
         assert free_at is None
+
+
+async def open_storage_of(settings: Settings) -> Storage:
+    """The storage the bot with these settings uses (while it is stopped)."""
+    secret, url = settings.keys_secret, settings.database_url
+    return await open_storage(
+        data_dir=settings.data_dir,
+        keys_secret=secret.get_secret_value() if secret else None,
+        database_url=url.get_secret_value() if url else None,
+    )
 
 
 def settings_for(tmp_path: Path, urls: dict[str, str], **overrides: Any) -> Settings:

@@ -18,7 +18,7 @@ from bot.check import check_database, check_provider
 from bot.config import Settings, load_settings
 from bot.providers import operator_credentials
 from bot.providers.gptunnel import PROBE_TASK_ID
-from bot.storage.migrations import MIGRATIONS
+from bot.storage.sqlite.migrations import MIGRATIONS
 from playground.providers import ailuna, gptunnel
 from playground.providers.codexaeternum import FakeCodexAeternum
 from playground.telegram import FakeBotApi

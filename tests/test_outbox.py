@@ -211,3 +211,29 @@ async def test_chat_actions_are_skipped_while_answers_wait(
     await waiting
     assert len(fake.calls_of("sendChatAction")) == 1
     assert outbox.dropped_actions == 1
+
+
+async def test_calls_still_waiting_at_close_are_cancelled(
+    api: tuple[FakeBotApi, LoopbackServer], paced: tuple[Bot, Outbox]
+) -> None:
+    fake, _ = api
+    bot, outbox = paced
+    await fill_private_burst(bot, ALICE.id)
+    waiting = asyncio.create_task(bot.send_message(ALICE.id, "too late"))
+    await asyncio.sleep(0.01)
+    await outbox.close()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert [m.text for m in fake.bot_messages(ALICE.id)][-1] != "too late"
+
+
+async def test_a_call_not_worth_a_wait_is_dropped_when_no_budget_comes_in_time(
+    api: tuple[FakeBotApi, LoopbackServer], paced: tuple[Bot, Outbox]
+) -> None:
+    fake, _ = api
+    bot, _ = paced
+    for i in range(4):  # the scaled group bucket (4 per 0.4 s) is full
+        await bot.send_message(GROUP.id, f"result {i}")
+    with sending_as(Priority.STATUS, within=0.01), pytest.raises(Superseded):
+        await bot.send_message(GROUP.id, "working… 0 s")
+    assert "working… 0 s" not in [m.text for m in fake.bot_messages(GROUP.id)]

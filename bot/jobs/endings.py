@@ -19,11 +19,11 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
 from bot.error_texts import code_text, error_code, error_text
+from bot.jobs.buttons import retry_keyboard
 from bot.jobs.notifier import Notifier
 from bot.jobs.steps import NoCredentialError
 from bot.jobs.texts import interrupted_text
 from bot.jobs.timing import Timing
-from bot.keyboards import retry_keyboard
 from bot.logs import job_context, origin
 from bot.providers import display_name
 from bot.storage import Storage
@@ -115,7 +115,6 @@ class JobEndings:
         ):
             return  # already cancelled or finished: nothing more to say
         await self.tell(job, text or code_text(code, provider=display_name(job.provider)))
-        self._notifier.spent(job)
 
     async def tell(
         self,
@@ -164,5 +163,6 @@ class JobEndings:
             shown = await self.tell(
                 job, interrupted_text(job), reply_markup=retry_keyboard(job.id), patiently=True
             )
+        self._notifier.spent(job)
         if shown is not None:
             await self._jobs.set_result_message(job.id, shown)

@@ -16,11 +16,11 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, ReplyParamete
 
 from bot.formatting import CAPTION_LIMIT, escape, shorten, split_text
 from bot.imaging import ImageWorkers
+from bot.jobs.buttons import cancel_keyboard, result_keyboard
 from bot.jobs.files import EXTENSIONS, JobFiles
 from bot.jobs.texts import working_text
 from bot.jobs.timing import Timing
-from bot.keyboards import cancel_keyboard, result_keyboard
-from bot.outbox import Outbox, Priority, sending_as
+from bot.outbox import Outbox, Priority, Superseded, sending_as
 from bot.providers import display_name
 from bot.storage.jobs import JobKind, JobRecord
 from bot.telegram import delete_quietly, edit_text
@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 PHOTO_UPLOADS = 32
 """Results converted and sent at once; the others wait holding no image. Telegram takes about
 30 messages a second from one bot, so more at once would not deliver sooner."""
+
+GROUP_STATUS_PATIENCE = 1.0
+"""Seconds a group's status message may wait for budget before the job goes on without it."""
 
 PROGRESS_SHARE = 0.1
 """The part of the bot's message budget that progress edits of all running jobs share."""
@@ -91,9 +94,10 @@ class Notifier:
         *,
         reply_markup: InlineKeyboardMarkup | None = None,
         priority: Priority = Priority.ANSWER,
+        within: float | None = None,
     ) -> int:
         """A new message in the target's chat and topic, answering its request; its id."""
-        with sending_as(priority):
+        with sending_as(priority, within=within):
             message = await self._bot.send_message(
                 chat_id=target.chat_id,
                 message_thread_id=target.thread_id,
@@ -106,13 +110,23 @@ class Notifier:
     async def open_status(self, job: JobRecord, text: str) -> int | None:
         """The job's status message with its Cancel button; None where a group's budget is
         better kept for results (the job runs on, and /tasks can cancel it)."""
-        if job.chat_type != "private" and not self._outbox.has_room(job.chat_id, Priority.STATUS):
+        group = job.chat_type != "private"
+        if group and not self._outbox.has_room(job.chat_id, Priority.STATUS):
             logger.info("no status message: the group's message budget is kept for results")
             return None
         self._spent[job.id] += 1
-        return await self.send(
-            Target.of(job), text, reply_markup=cancel_keyboard(job.id), priority=Priority.STATUS
-        )
+        try:
+            return await self.send(
+                Target.of(job),
+                text,
+                reply_markup=cancel_keyboard(job.id),
+                priority=Priority.STATUS,
+                # Others may have taken the room since: a group's status is not worth a wait.
+                within=GROUP_STATUS_PATIENCE if group else None,
+            )
+        except Superseded:
+            logger.info("no status message: the group's budget was taken meanwhile")
+            return None
 
     async def update_status(self, job: JobRecord, text: str, *, final: bool = False) -> bool:
         """Change the status text (coalesced unless `final`); False when the message is gone."""

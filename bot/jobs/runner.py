@@ -252,6 +252,7 @@ class JobRunner:
             logger.info("cancelled")
         with self._i18n.context(), self._i18n.use_locale(job.language):
             await self.notifier.update_status(job, cancelled_text(), final=True)
+        self.notifier.spent(job)
         return True
 
     def _spawn(self, job: JobRecord) -> None:
@@ -262,11 +263,14 @@ class JobRunner:
     async def _run(self, job: JobRecord) -> None:
         # Every log line of this task, the services' included, carries the job id.
         with job_context(job.id), self._i18n.context(), self._i18n.use_locale(job.language):
-            async with self._endings.guard(job), self._queues.turn(job, self.notifier):
-                current = await self._jobs.get(job.id)
-                if current is None or current.state not in UNFINISHED:
-                    return  # cancelled while it waited for its turn
-                await self._work(current)
+            try:
+                async with self._endings.guard(job), self._queues.turn(job, self.notifier):
+                    current = await self._jobs.get(job.id)
+                    if current is None or current.state not in UNFINISHED:
+                        return  # cancelled while it waited for its turn
+                    await self._work(current)
+            finally:
+                self.notifier.spent(job)  # counted until the job's task ends, then forgotten
 
     async def _work(self, job: JobRecord) -> None:
         """Obtain the result within the deadline, then deliver it however long Telegram takes."""

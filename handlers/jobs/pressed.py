@@ -9,7 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import JobAction
+from bot.jobs.buttons import JobAction
 from bot.storage import Storage
 from handlers.common.stale import no_longer_valid
 

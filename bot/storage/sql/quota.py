@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.storage.db import Database, Transaction
+from bot.storage.interfaces import SqlDatabase, Statements
 
 
-class SqliteQuotaStore:
+class SqlQuotaStore:
     """A `services.describepicture.QuotaStore` in the quota_hits table."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def try_acquire(self, key: str, *, now: float, window: float, limit: int) -> float | None:
@@ -38,7 +38,7 @@ class SqliteQuotaStore:
 
 
 async def _next_free(
-    source: Database | Transaction, key: str, *, now: float, window: float, limit: int
+    source: Statements, key: str, *, now: float, window: float, limit: int
 ) -> float | None:
     """When the hit that must leave for a slot to free leaves the window; None if one is free.
 

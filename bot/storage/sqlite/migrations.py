@@ -1,4 +1,4 @@
-"""The schema as numbered scripts; `PRAGMA user_version` says how many have been applied."""
+"""The SQLite schema as numbered scripts; `PRAGMA user_version` says how many are applied."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import logging
 import sqlite3
 
 import aiosqlite
+
+from bot.storage.interfaces import SchemaTooNewError
 
 logger = logging.getLogger(__name__)
 
@@ -113,10 +115,6 @@ CREATE INDEX jobs_results ON jobs (provider, result_at) WHERE result_at IS NOT N
 
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 """Script N (from 1) brings the schema from version N-1 to N; only ever append."""
-
-
-class SchemaTooNewError(Exception):
-    """The database was written by a newer Iris than this one."""
 
 
 async def migrate(conn: aiosqlite.Connection, migrations: tuple[str, ...] = MIGRATIONS) -> None:

@@ -6,20 +6,22 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from bot.storage.migrations import migrate
+from bot.storage.interfaces import Params, Statements
+from bot.storage.sqlite.migrations import migrate
 
 logger = logging.getLogger(__name__)
 
 DB_FILENAME = "iris.db"
 
-Params = Sequence[Any]
+WRITE_PROBE = "INSERT INTO quota_hits (key, at) VALUES ('iris-check', 0)"
+"""What check_writable writes, then rolls back."""
 
 
 class Transaction:
@@ -58,7 +60,7 @@ class Transaction:
         return list(await self._conn.execute_fetchall(sql, params))
 
 
-class Database:
+class SqliteDatabase:
     """One aiosqlite connection in autocommit mode; a lock keeps each transaction whole.
 
     aiosqlite runs every statement on one thread in order, so two coroutines' statements
@@ -74,8 +76,13 @@ class Database:
         self.writes = 0
         """Committed statements that changed rows, for the benchmark's writes per job."""
 
+    @property
+    def where(self) -> str:
+        """The database file."""
+        return str(self.path)
+
     @classmethod
-    async def open(cls, path: Path) -> Database:
+    async def open(cls, path: Path) -> SqliteDatabase:
         """Open (creating if needed) the database at `path` and bring its schema up to date."""
         await asyncio.to_thread(path.parent.mkdir, mode=0o700, parents=True, exist_ok=True)
         # isolation_level=None: no implicit transactions; transaction() issues BEGIN itself.
@@ -123,7 +130,7 @@ class Database:
             return await tx.fetchall(sql, params)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
+    async def transaction(self) -> AsyncIterator[Statements]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises (or is cancelled)."""
         async with self._locked() as tx:
             try:
@@ -139,11 +146,19 @@ class Database:
                 raise
         self.writes += tx.writes
 
+    async def schema_version(self) -> int:
+        """How many numbered migrations the database has."""
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row is not None else 0
+
     async def check_writable(self) -> None:
-        """Take the write lock and let it go: raises when the database cannot be written."""
+        """Write a row and roll it back: raises when the database cannot be written."""
         async with self._locked():
             await self._conn.execute("BEGIN IMMEDIATE")
-            await self._conn.execute("ROLLBACK")
+            try:
+                await self._conn.execute(WRITE_PROBE)
+            finally:
+                await self._conn.execute("ROLLBACK")
 
     @asynccontextmanager
     async def _locked(self) -> AsyncIterator[Transaction]:

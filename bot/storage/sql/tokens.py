@@ -7,16 +7,16 @@ import time
 from collections.abc import Callable
 
 from bot.crypto import DecryptionError, SecretBox
-from bot.storage.db import Database
+from bot.storage.interfaces import SqlDatabase
 
 logger = logging.getLogger(__name__)
 
 
-class SqliteSessionTokenStore:
+class SqlSessionTokenStore:
     """A `services.codexaeternum.SessionTokenStore` in the session_tokens table."""
 
     def __init__(
-        self, db: Database, box: SecretBox, *, clock: Callable[[], float] = time.time
+        self, db: SqlDatabase, box: SecretBox, *, clock: Callable[[], float] = time.time
     ) -> None:
         self._db = db
         self._box = box

@@ -9,17 +9,17 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 from bot.crypto import DecryptionError, SecretBox
-from bot.storage.db import Database
+from bot.storage.interfaces import SqlDatabase
 from bot.storage.recent import RECENT_USERS, Recent
 
 logger = logging.getLogger(__name__)
 
 
-class Credentials:
+class SqlCredentials:
     """The credentials table: the parts as typed to /setkey, only ever stored encrypted."""
 
     def __init__(
-        self, db: Database, box: SecretBox, *, clock: Callable[[], float] = time.time
+        self, db: SqlDatabase, box: SecretBox, *, clock: Callable[[], float] = time.time
     ) -> None:
         self._db = db
         self._box = box
