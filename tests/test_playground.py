@@ -4,6 +4,7 @@ chat, with Iris answering in demo mode; its data stays in DATA_DIR/playground/."
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import re
@@ -65,7 +66,13 @@ async def imagine_in_demo(url: str) -> str:
 
 async def test_playground_command_serves_the_web_chat_with_a_demo(tmp_path: Path) -> None:
     port = free_port()
-    env = clean_env(DATA_DIR=str(tmp_path / "data"), PLAYGROUND_PORT=str(port))
+    env = clean_env(
+        DATA_DIR=str(tmp_path / "data"),
+        PLAYGROUND_PORT=str(port),
+        # A real bot's shared database: the playground never uses it.
+        DATABASE_URL="postgresql://iris:secret@127.0.0.1:9/iris",
+        KEYS_SECRET=base64.b64encode(bytes(32)).decode(),
+    )
     async with serving([sys.executable, "-m", "bot", "playground"], tmp_path, env) as url:
         assert url == f"http://127.0.0.1:{port}"
         event = await asyncio.wait_for(imagine_in_demo(url), 60)

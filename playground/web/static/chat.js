@@ -246,13 +246,20 @@ function openChatStatus() {
 
 function listen() {
   const events = new EventSource("/api/events");
+  // Every (re)connection starts with every message that exists: rows it leaves out are gone.
+  events.onopen = () => {
+    for (const row of document.querySelectorAll(".row-of")) row.dataset.stale = "1";
+  };
   events.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.type === "message") drawMessage(event.message);
     else if (event.type === "delete") removeMessage(event.chat, event.id);
     else if (event.type === "answer") toast(event.text);
     else if (event.type === "action") showAction(event.chat, event.action);
-    else if (event.type === "ready") document.body.dataset.ready = "1";
+    else if (event.type === "ready") {
+      for (const row of document.querySelectorAll(".row-of[data-stale]")) row.remove();
+      document.body.dataset.ready = "1";
+    }
   };
 }
 
