@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -46,7 +46,8 @@ _SELECT = (
     "SELECT id, kind, provider, user_id, chat_id, chat_type, request_message_id, status_message_id,"
     " prompt, options, input_file_id, credential_source, language, task_id, state, attempts,"
     " error, result_text, result_path, result_mime, result_message_id, document_file_id,"
-    " created_at, updated_at, started_at, finished_at, parent_id, remote_id, thread_id FROM jobs"
+    " created_at, updated_at, started_at, finished_at, parent_id, remote_id, thread_id,"
+    " inline_message_id, result_file_id FROM jobs"
 )
 
 _SETTABLE = {
@@ -95,6 +96,8 @@ class NewJob:
     """The describe job this one follows up (a reply to its answer)."""
     thread_id: int | None = None
     """The forum topic the request came from: every message about the job goes there."""
+    inline_message_id: str | None = None
+    """Inline mode: the one message, in a chat the bot may not be in, that shows the job."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,6 +135,10 @@ class JobRecord:
     """The provider's own id of the result (an AiLuna image), for actions on it."""
     thread_id: int | None = None
     """The forum topic the request came from."""
+    inline_message_id: str | None = None
+    """Inline mode: the message that shows the job (chat_id is then the user's own id)."""
+    result_file_id: str | None = None
+    """The Telegram file id of the delivered result photo."""
 
     def again(self, *, language: str, options: Mapping[str, str] | None = None) -> NewJob:
         """A new job asking the same of the same provider (with other options, if given)."""
@@ -149,6 +156,7 @@ class JobRecord:
             language=language,
             parent_id=self.parent_id,
             thread_id=self.thread_id,
+            inline_message_id=self.inline_message_id,
         )
 
 
@@ -164,8 +172,8 @@ class Jobs:
         job_id = await self._db.insert(
             "INSERT INTO jobs (kind, provider, user_id, chat_id, chat_type, request_message_id,"
             " prompt, options, input_file_id, credential_source, language, state,"
-            " created_at, updated_at, parent_id, thread_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, updated_at, parent_id, thread_id, inline_message_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job.kind.value,
                 job.provider,
@@ -183,6 +191,7 @@ class Jobs:
                 now,
                 job.parent_id,
                 job.thread_id,
+                job.inline_message_id,
             ),
         )
         return JobRecord(
@@ -215,6 +224,7 @@ class Jobs:
             parent_id=job.parent_id,
             remote_id=None,
             thread_id=job.thread_id,
+            inline_message_id=job.inline_message_id,
         )
 
     async def get(self, job_id: int) -> JobRecord | None:
@@ -248,6 +258,31 @@ class Jobs:
         await self._db.execute(
             "UPDATE jobs SET document_file_id = ? WHERE id = ?", (file_id, job_id)
         )
+
+    async def set_result_file_id(self, job_id: int, file_id: str) -> None:
+        """Remember the Telegram file id of the delivered result photo, to share it inline."""
+        await self._db.execute("UPDATE jobs SET result_file_id = ? WHERE id = ?", (file_id, job_id))
+
+    async def for_inline_message(self, inline_message_id: str) -> JobRecord | None:
+        """The latest job shown in this inline message, if any."""
+        row = await self._db.fetchone(
+            _SELECT + " WHERE inline_message_id = ? ORDER BY id DESC LIMIT 1",
+            (inline_message_id,),
+        )
+        return None if row is None else _record(row)
+
+    async def shareable(
+        self, user_id: int, *, words: Sequence[str], limit: int, offset: int
+    ) -> list[JobRecord]:
+        """The user's delivered result photos whose prompts hold every word, newest first."""
+        matches = "".join(" AND instr(lower(prompt), ?) > 0" for _ in words)
+        rows = await self._db.fetchall(
+            _SELECT + " WHERE user_id = ? AND result_file_id IS NOT NULL"  # noqa: S608 - literals
+            + matches
+            + " ORDER BY id DESC LIMIT ? OFFSET ?",
+            (user_id, *(word.lower() for word in words), limit, offset),
+        )
+        return [_record(row) for row in rows]
 
     async def transition(
         self,
@@ -411,6 +446,8 @@ def _record(row: aiosqlite.Row) -> JobRecord:
         parent_id=row["parent_id"],
         remote_id=row["remote_id"],
         thread_id=row["thread_id"],
+        inline_message_id=row["inline_message_id"],
+        result_file_id=row["result_file_id"],
     )
 
 
