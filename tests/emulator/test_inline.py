@@ -181,11 +181,11 @@ async def test_feedback_on_sends_chosen_result(api: FakeBotApi, bot: Bot) -> Non
         sent = api.choose(ALICE, query_id, "img:1")
         api.choose(ALICE, query_id, "g:1")
         api.inline_query(ALICE, OUTSIDE, "next", offset="20")
-        await api.wait_until(lambda: len(chosen) == 2 and bool(queries))
+        await api.wait_until(lambda: len(chosen) == 2 and len(queries) == 2)
     assert sent.photo == photo.photo[-1].file_id and sent.caption == "fox"
     assert chosen[0].inline_message_id is None and chosen[1].inline_message_id is not None
     assert (chosen[1].result_id, chosen[1].query) == ("g:1", "")
-    assert (queries[0].query, queries[0].offset, queries[0].chat_type) == (
+    assert (queries[1].query, queries[1].offset, queries[1].chat_type) == (
         "next",
         "20",
         "supergroup",

@@ -35,7 +35,7 @@ def _editable(state: State, params: Params) -> Message:
     return message
 
 
-def _edit(state: State, old: Message, params: Params, **changes: Any) -> dict[str, Any]:
+def _edit(state: State, old: Message, params: Params, **changes: Any) -> dict[str, Any] | bool:
     """The edited message; an edit without `reply_markup` drops the keyboard, as Telegram does."""
     markup = keyboard(params.get("reply_markup"))
     if "text" in changes or "caption" in changes:
