@@ -277,7 +277,8 @@ class Jobs:
         """The user's delivered result photos whose prompts hold every word, newest first."""
         matches = "".join(" AND instr(lower(prompt), ?) > 0" for _ in words)
         rows = await self._db.fetchall(
-            _SELECT + " WHERE user_id = ? AND result_file_id IS NOT NULL"  # noqa: S608 - literals
+            _SELECT
+            + " WHERE user_id = ? AND result_file_id IS NOT NULL"
             + matches
             + " ORDER BY id DESC LIMIT ? OFFSET ?",
             (user_id, *(word.lower() for word in words), limit, offset),
