@@ -33,3 +33,13 @@ class JobAction(CallbackData, prefix="job"):
     job_id: Annotated[int, Field(ge=1, le=JOB_ID_MAX)]
     value: Annotated[str, Field(pattern=JOB_VALUE)] = ""
     """What the button carries besides the job: an aspect ratio as "16x9" (":" is reserved)."""
+
+
+INLINE_REQUEST = r"^[A-Za-z0-9_-]{16}$"
+"""The short token a ▶️ button carries: the prompt itself would not fit in 64 bytes."""
+
+
+class InlineStart(CallbackData, prefix="inl"):
+    """▶️ on an inline message: start the generation request the token stands for."""
+
+    token: Annotated[str, Field(pattern=INLINE_REQUEST)]

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import JobAction, JobButton
+from bot.callbacks import InlineStart, JobAction, JobButton
 from bot.filters import may_carry_key
 from bot.i18n import pick_language
 from bot.storage.users import Users
@@ -184,7 +184,10 @@ class RateLimitMiddleware(BaseMiddleware):
         return event.media_group_id is None or album_first
 
 
-_JOB_STARTING_BUTTONS = tuple(
-    f"{JobAction.__prefix__}:{action.value}:"
-    for action in (JobButton.AGAIN, JobButton.RATIO, JobButton.RETRY)
+_JOB_STARTING_BUTTONS = (
+    *(
+        f"{JobAction.__prefix__}:{action.value}:"
+        for action in (JobButton.AGAIN, JobButton.RATIO, JobButton.RETRY)
+    ),
+    f"{InlineStart.__prefix__}:",
 )
