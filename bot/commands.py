@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 def _descriptions() -> dict[str, str]:
     return {
-        "imagine": _("Generate an image from text"),
+        "imagine": _("Generate an image from text (also inline: @ and my name in any chat)"),
         "describe": _("Describe a photo (reply to it)"),
         "gallery": _("Your AiLuna images"),
         "keys": _("Your provider keys"),
