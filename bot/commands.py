@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 def _descriptions() -> dict[str, str]:
     return {
-        "imagine": _("Generate an image from text (also inline: @ and my name in any chat)"),
+        "imagine": _("Generate an image from text"),
         "describe": _("Describe a photo (reply to it)"),
         "gallery": _("Your AiLuna images"),
         "keys": _("Your provider keys"),
@@ -33,7 +33,7 @@ def _descriptions() -> dict[str, str]:
         "balance": _("Credits and quota"),
         "tasks": _("Your running jobs"),
         "language": _("Choose the language"),
-        "help": _("What I can do"),
+        "help": _("What I can do (also inline: @ and my name in any chat)"),
         "stats": _("Usage statistics (admins)"),
     }
 

@@ -68,6 +68,9 @@ _SETTABLE = {
 
 FieldValue = str | int | float | None
 
+SEARCHED_RESULTS = 1000
+"""A user's latest result photos an inline search looks through."""
+
 
 def _placeholders(count: int) -> str:
     return ", ".join("?" * count)
@@ -274,16 +277,20 @@ class Jobs:
     async def shareable(
         self, user_id: int, *, words: Sequence[str], limit: int, offset: int
     ) -> list[JobRecord]:
-        """The user's delivered result photos whose prompts hold every word, newest first."""
-        matches = "".join(" AND instr(lower(prompt), ?) > 0" for _ in words)
+        """The user's delivered result photos whose prompts hold every word, newest first
+        (searched among their latest SEARCHED_RESULTS)."""
+        wanted = [word.lower() for word in words]
+        window = (limit, offset) if not wanted else (SEARCHED_RESULTS, 0)
         rows = await self._db.fetchall(
-            _SELECT
-            + " WHERE user_id = ? AND result_file_id IS NOT NULL"
-            + matches
-            + " ORDER BY id DESC LIMIT ? OFFSET ?",
-            (user_id, *(word.lower() for word in words), limit, offset),
+            _SELECT + " WHERE user_id = ? AND result_file_id IS NOT NULL"
+            " ORDER BY id DESC LIMIT ? OFFSET ?",
+            (user_id, *window),
         )
-        return [_record(row) for row in rows]
+        jobs = [_record(row) for row in rows]
+        if not wanted:
+            return jobs
+        found = [job for job in jobs if all(word in job.prompt.lower() for word in wanted)]
+        return found[offset : offset + limit]
 
     async def transition(
         self,
