@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     rate_limit_commands: int = Field(5, ge=1)
     rate_limit_window: float = Field(10, gt=0)
     telegram_rate: float = Field(30, gt=0)
+    storage_chat_id: int | None = None
+    """A channel or group (the bot a member) where inline results of users who never opened a
+    private chat with the bot are uploaded once, so the inline message can show them."""
 
     @field_validator("bot_token")
     @classmethod
