@@ -138,6 +138,7 @@ async def create_application(
         images=images,
         durations=await ProviderDurations.load(storage.jobs, providers.generators),
         timing=timing,
+        storage_chat_id=settings.storage_chat_id,
     )
     dispatcher = Dispatcher(
         settings=settings,

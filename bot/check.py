@@ -125,7 +125,10 @@ async def check_telegram(settings: Settings, *, timeout: float) -> Outcome:
         return Outcome("Telegram", "fail", f"{where} did not answer like a Bot API server")
     finally:
         await bot.session.close()
-    return Outcome("Telegram", "ok", f"@{me.username} (id {me.id}) via {where}")
+    inline = "on" if me.supports_inline_queries else "off (@BotFather /setinline to turn it on)"
+    return Outcome(
+        "Telegram", "ok", f"@{me.username} (id {me.id}) via {where}; inline mode {inline}"
+    )
 
 
 async def check_database(settings: Settings) -> Outcome:

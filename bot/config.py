@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     rate_limit_window: float = Field(10, gt=0)
     telegram_rate: float = Field(30, gt=0)
     playground_port: int = Field(8800, ge=1, le=65535)
+    storage_chat_id: int | None = None
+    """A channel or group (the bot a member) where inline results of users who never opened a
+    private chat with the bot are uploaded once, so the inline message can show them."""
 
     @field_validator("bot_token")
     @classmethod

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.filters import may_carry_key
 from bot.i18n import pick_language
-from bot.jobs.buttons import JobAction, JobButton
+from bot.jobs.buttons import InlineStart, JobAction, JobButton
 from bot.storage.interfaces import Users
 from bot.telegram import delete_quietly
 
@@ -204,9 +204,12 @@ class RateLimitMiddleware(BaseMiddleware):
         return event.media_group_id is None or album_first
 
 
-_JOB_STARTING_BUTTONS = tuple(
-    f"{JobAction.__prefix__}:{action.value}:"
-    for action in (JobButton.AGAIN, JobButton.RATIO, JobButton.RETRY)
+_JOB_STARTING_BUTTONS = (
+    *(
+        f"{JobAction.__prefix__}:{action.value}:"
+        for action in (JobButton.AGAIN, JobButton.RATIO, JobButton.RETRY)
+    ),
+    f"{InlineStart.__prefix__}:",
 )
 
 

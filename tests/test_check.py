@@ -74,7 +74,8 @@ async def test_good_settings_pass_and_touch_no_provider(tmp_path: Path, serve: S
     assert code == 0, (lines, stderr)
     assert lines == [
         "✓ settings: valid",
-        f"✓ Telegram: @iris_test_bot (id 4242) via {telegram.url}",
+        f"✓ Telegram: @iris_test_bot (id 4242) via {telegram.url}; "
+        "inline mode off (@BotFather /setinline to turn it on)",
         f"✓ database: {data / 'iris.db'}, schema version {len(MIGRATIONS)}, writable; "
         f"key: {data / 'secret.key'}",
         "– operator credentials: GPTUNNEL_API_KEY (not set: "

@@ -42,6 +42,16 @@ class JobAction(CallbackData, prefix="job"):
     """What the button carries besides the job: an aspect ratio as "16x9" (":" is reserved)."""
 
 
+INLINE_REQUEST = r"^[A-Za-z0-9_-]{16}$"
+"""The short token a ▶️ button carries: the prompt itself would not fit in 64 bytes."""
+
+
+class InlineStart(CallbackData, prefix="inl"):
+    """▶️ on an inline message: start the generation request the token stands for."""
+
+    token: Annotated[str, Field(pattern=INLINE_REQUEST)]
+
+
 def cancel_keyboard(job_id: int) -> InlineKeyboardMarkup:
     """The Cancel button under a job's status message."""
     builder = InlineKeyboardBuilder()
@@ -53,16 +63,28 @@ def cancel_keyboard(job_id: int) -> InlineKeyboardMarkup:
 
 def result_keyboard(job: JobRecord, *, favorite: bool = False) -> InlineKeyboardMarkup:
     """Under a generated image: 🔁 again, 📎 original, ⭐ for AiLuna, other ratios for GPTunnel."""
+    return _result_buttons(job, favorite=favorite, inline=False)
+
+
+def inline_result_keyboard(job: JobRecord) -> InlineKeyboardMarkup:
+    """Under an image in an inline message: 🔁 again and other ratios, shown in place. 📎 and ⭐
+    need a message in a chat the bot is in (the copy in the private chat has them)."""
+    return _result_buttons(job, favorite=False, inline=True)
+
+
+def _result_buttons(job: JobRecord, *, favorite: bool, inline: bool) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("🔁 Again"), callback_data=JobAction(action=JobButton.AGAIN, job_id=job.id)
     )
-    builder.button(
-        text=_("📎 Original file"),
-        callback_data=JobAction(action=JobButton.ORIGINAL, job_id=job.id),
-    )
-    sizes = [2]
-    if job.remote_id is not None:
+    sizes = [1]
+    if not inline:
+        builder.button(
+            text=_("📎 Original file"),
+            callback_data=JobAction(action=JobButton.ORIGINAL, job_id=job.id),
+        )
+        sizes = [2]
+    if job.remote_id is not None and not inline:
         builder.button(
             text=_("★ In favorites") if favorite else _("⭐ Add to favorites"),
             callback_data=JobAction(

@@ -78,8 +78,12 @@ class JobEndings:
         """Send the kept result, record every message it took, and close the job."""
         first: int | None = None
         if job.kind is JobKind.GENERATE:
-            first = await self._notifier.send_image(job)
-            await self._jobs.add_message(job.id, chat_id=job.chat_id, message_id=first)
+            sent = await self._notifier.send_image(job)
+            first = sent.message_id
+            if sent.file_id is not None:  # shared again inline by this id, with no upload
+                await self._jobs.set_result_file_id(job.id, sent.file_id)
+            if first is not None and job.inline_message_id is None:
+                await self._jobs.add_message(job.id, chat_id=job.chat_id, message_id=first)
         else:
             assert job.result_text is not None
             async for message_id in self._notifier.send_answer(job, job.result_text, notice=notice):

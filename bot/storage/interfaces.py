@@ -169,6 +169,17 @@ class Jobs(Protocol):
     async def untold_interruptions(self, *, since: float) -> list[JobRecord]:
         """Jobs interrupted since `since` whose users were not told yet, oldest first."""
 
+    async def set_result_file_id(self, job_id: int, file_id: str) -> None:
+        """Remember the Telegram file id of the delivered result photo, to share it inline."""
+
+    async def for_inline_message(self, inline_message_id: str) -> JobRecord | None:
+        """The latest job shown in this inline message, if any."""
+
+    async def shareable(
+        self, user_id: int, *, words: Sequence[str], limit: int, offset: int
+    ) -> list[JobRecord]:
+        """The user's delivered result photos whose prompts hold every word, newest first."""
+
     async def for_request(self, chat_id: int, message_id: int) -> JobRecord | None:
         """The first job a user's message started, if any."""
 

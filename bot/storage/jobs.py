@@ -35,6 +35,9 @@ UNFINISHED = frozenset(
     {JobState.QUEUED, JobState.SUBMITTING, JobState.POLLING, JobState.DELIVERING}
 )
 TERMINAL = frozenset(JobState) - UNFINISHED
+
+SEARCHED_RESULTS = 1000
+"""A user's latest result photos an inline search looks through."""
 FieldValue = str | int | float | None
 """A value `Jobs.transition` may write to a column."""
 
@@ -59,6 +62,8 @@ class NewJob:
     """The describe job this one follows up (a reply to its answer)."""
     thread_id: int | None = None
     """The forum topic the request came from: every message about the job goes there."""
+    inline_message_id: str | None = None
+    """Inline mode: the one message, in a chat the bot may not be in, that shows the job."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,6 +101,10 @@ class JobRecord:
     """The provider's own id of the result (an AiLuna image), for actions on it."""
     thread_id: int | None = None
     """The forum topic the request came from."""
+    inline_message_id: str | None = None
+    """Inline mode: the message that shows the job (chat_id is then the user's own id)."""
+    result_file_id: str | None = None
+    """The Telegram file id of the delivered result photo."""
 
     def again(self, *, language: str, options: Mapping[str, str] | None = None) -> NewJob:
         """A new job asking the same of the same provider (with other options, if given)."""
@@ -113,6 +122,7 @@ class JobRecord:
             language=language,
             parent_id=self.parent_id,
             thread_id=self.thread_id,
+            inline_message_id=self.inline_message_id,
         )
 
 

@@ -4,27 +4,30 @@ compare-and-set."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
-from bot.storage.interfaces import Row, SqlDatabase
+from bot.storage.interfaces import SqlDatabase
 from bot.storage.jobs import (
+    SEARCHED_RESULTS,
     TERMINAL,
     UNFINISHED,
     FieldValue,
     JobCount,
-    JobKind,
     JobRecord,
     JobState,
     NewJob,
 )
+from bot.storage.sql.job_rows import job_record as _record
 
 _UNFINISHED_VALUES = tuple(sorted(state.value for state in UNFINISHED))
+
 
 _SELECT = (
     "SELECT id, kind, provider, user_id, chat_id, chat_type, request_message_id, status_message_id,"
     " prompt, options, input_file_id, credential_source, language, task_id, state, attempts,"
     " error, result_text, result_path, result_mime, result_message_id, document_file_id,"
-    " created_at, updated_at, started_at, finished_at, parent_id, remote_id, thread_id FROM jobs"
+    " created_at, updated_at, started_at, finished_at, parent_id, remote_id, thread_id,"
+    " inline_message_id, result_file_id FROM jobs"
 )
 
 _SETTABLE = {
@@ -63,8 +66,8 @@ class SqlJobs:
         job_id = await self._db.insert(
             "INSERT INTO jobs (kind, provider, user_id, chat_id, chat_type, request_message_id,"
             " prompt, options, input_file_id, credential_source, language, state,"
-            " created_at, updated_at, parent_id, thread_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, updated_at, parent_id, thread_id, inline_message_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job.kind.value,
                 job.provider,
@@ -82,6 +85,7 @@ class SqlJobs:
                 now,
                 job.parent_id,
                 job.thread_id,
+                job.inline_message_id,
             ),
         )
         return JobRecord(
@@ -114,6 +118,7 @@ class SqlJobs:
             parent_id=job.parent_id,
             remote_id=None,
             thread_id=job.thread_id,
+            inline_message_id=job.inline_message_id,
         )
 
     async def get(self, job_id: int) -> JobRecord | None:
@@ -180,6 +185,36 @@ class SqlJobs:
         )
         changed = await self._db.execute(sql, (to.value, now, *fields.values(), job_id, *states))
         return changed == 1
+
+    async def set_result_file_id(self, job_id: int, file_id: str) -> None:
+        """Remember the Telegram file id of the delivered result photo, to share it inline."""
+        await self._db.execute("UPDATE jobs SET result_file_id = ? WHERE id = ?", (file_id, job_id))
+
+    async def for_inline_message(self, inline_message_id: str) -> JobRecord | None:
+        """The latest job shown in this inline message, if any."""
+        row = await self._db.fetchone(
+            _SELECT + " WHERE inline_message_id = ? ORDER BY id DESC LIMIT 1",
+            (inline_message_id,),
+        )
+        return None if row is None else _record(row)
+
+    async def shareable(
+        self, user_id: int, *, words: Sequence[str], limit: int, offset: int
+    ) -> list[JobRecord]:
+        """The user's delivered result photos whose prompts hold every word, newest first
+        (searched among their latest SEARCHED_RESULTS)."""
+        wanted = [word.lower() for word in words]
+        window = (limit, offset) if not wanted else (SEARCHED_RESULTS, 0)
+        rows = await self._db.fetchall(
+            _SELECT + " WHERE user_id = ? AND result_file_id IS NOT NULL"
+            " ORDER BY id DESC LIMIT ? OFFSET ?",
+            (user_id, *window),
+        )
+        jobs = [_record(row) for row in rows]
+        if not wanted:
+            return jobs
+        found = [job for job in jobs if all(word in job.prompt.lower() for word in wanted)]
+        return found[offset : offset + limit]
 
     async def for_request(self, chat_id: int, message_id: int) -> JobRecord | None:
         """The first job a user's message started, if any."""
@@ -277,38 +312,3 @@ class SqlJobs:
             (user_id, *_UNFINISHED_VALUES),
         )
         return [_record(row) for row in rows]
-
-
-def _record(row: Row) -> JobRecord:
-    options = json.loads(row["options"])
-    return JobRecord(
-        id=row["id"],
-        kind=JobKind(row["kind"]),
-        provider=row["provider"],
-        user_id=row["user_id"],
-        chat_id=row["chat_id"],
-        chat_type=row["chat_type"],
-        request_message_id=row["request_message_id"],
-        status_message_id=row["status_message_id"],
-        prompt=row["prompt"],
-        options={k: v for k, v in options.items() if isinstance(v, str)},
-        input_file_id=row["input_file_id"],
-        credential_source=row["credential_source"],
-        language=row["language"],
-        task_id=row["task_id"],
-        state=JobState(row["state"]),
-        attempts=row["attempts"],
-        error=row["error"],
-        result_text=row["result_text"],
-        result_path=row["result_path"],
-        result_mime=row["result_mime"],
-        result_message_id=row["result_message_id"],
-        document_file_id=row["document_file_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        parent_id=row["parent_id"],
-        remote_id=row["remote_id"],
-        thread_id=row["thread_id"],
-    )

@@ -113,7 +113,17 @@ ALTER TABLE jobs ADD COLUMN result_at REAL NULL;
 CREATE INDEX jobs_results ON jobs (provider, result_at) WHERE result_at IS NOT NULL;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+_V6 = """
+-- Inline mode: a job whose messages are one inline message (edited by its id, no chat).
+ALTER TABLE jobs ADD COLUMN inline_message_id TEXT NULL;
+CREATE INDEX jobs_by_inline_message ON jobs (inline_message_id)
+    WHERE inline_message_id IS NOT NULL;
+-- The Telegram file id of a delivered result photo: shared again inline with no upload.
+ALTER TABLE jobs ADD COLUMN result_file_id TEXT NULL;
+CREATE INDEX jobs_shareable ON jobs (user_id, id) WHERE result_file_id IS NOT NULL;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 """Script N (from 1) brings the schema from version N-1 to N; only ever append."""
 
 
