@@ -50,6 +50,9 @@ class Playground:
 
     def __init__(self, settings: Settings, *, demo: bool, timing: Timing | None = None) -> None:
         self.api = FakeBotApi(made_up_token())
+        # @BotFather's /setinline and /setinlinefeedback, as the README asks of a real bot.
+        self.api.inline_mode = True
+        self.api.inline_feedback = True
         self.demo = DemoProviders(settings.describepicture_key_bytes) if demo else None
         self._base = settings
         self._timing = timing

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from playground.telegram import BOT, Chat, User
+from playground.telegram import BOT, Chat, FakeBotApi, User
 
 LANGUAGES = ("en", "es", "ru", "zh")
 
@@ -30,6 +30,16 @@ class Cast:
             PRIVATE.id: (_YOU.id,),
             GROUP.id: tuple(user.id for user in _GROUP_MEMBERS),
         }
+
+    def enter(self, api: FakeBotApi) -> None:
+        """Everyone is in their chats from the start: the private chat is open, so the bot can
+        write there (inline results are uploaded there first), and the bot is an administrator of
+        the group."""
+        for chat_id, members in self.members.items():
+            chat = self.chats[chat_id]
+            for user_id in members:
+                api.add_member(chat, self.users[user_id])
+        api.add_member(GROUP, BOT, "administrator")
 
     def set_language(self, code: str) -> None:
         """Every simulated user's Telegram language_code from now on."""

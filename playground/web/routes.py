@@ -14,15 +14,14 @@ from aiohttp import web
 from playground.telegram import FakeBotApi
 from playground.web.cast import Cast
 from playground.web.feed import Feed
+from playground.web.inline import add_inline_routes
+from playground.web.keys import API, CAST, FEED, number
 from playground.web.sending import Outgoing, send
 from playground.web.view import menu
 
 logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
-_API = web.AppKey("api", FakeBotApi)
-_CAST = web.AppKey("cast", Cast)
-_FEED = web.AppKey("feed", Feed)
 _MAX_UPLOAD = 60 * 1024 * 1024
 
 
@@ -30,9 +29,10 @@ def web_chat(api: FakeBotApi) -> web.Application:
     """The aiohttp app of the web chat for the emulator's users."""
     app = web.Application(client_max_size=_MAX_UPLOAD)
     cast = Cast()
-    app[_API] = api
-    app[_CAST] = cast
-    app[_FEED] = Feed(api.state, lambda chat_id: chat_id in cast.chats)
+    cast.enter(api)
+    app[API] = api
+    app[CAST] = cast
+    app[FEED] = Feed(api.state, lambda chat_id: chat_id in cast.chats)
     app.router.add_get("/", _page)
     app.router.add_static("/static", STATIC)
     app.router.add_get("/api/setup", _setup)
@@ -42,13 +42,14 @@ def web_chat(api: FakeBotApi) -> web.Application:
     app.router.add_post("/api/send", _send)
     app.router.add_post("/api/press", _press)
     app.router.add_post("/api/language", _language)
+    add_inline_routes(app)
     app.cleanup_ctx.append(_watching)
     app.on_shutdown.append(_closing)
     return app
 
 
 async def _watching(app: web.Application) -> Any:
-    task = asyncio.create_task(app[_FEED].run())
+    task = asyncio.create_task(app[FEED].run())
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
@@ -56,7 +57,7 @@ async def _watching(app: web.Application) -> Any:
 
 
 async def _closing(app: web.Application) -> None:
-    app[_FEED].close()
+    app[FEED].close()
 
 
 async def _page(request: web.Request) -> web.StreamResponse:
@@ -64,15 +65,15 @@ async def _page(request: web.Request) -> web.StreamResponse:
 
 
 async def _setup(request: web.Request) -> web.Response:
-    return web.json_response(request.app[_CAST].setup())
+    return web.json_response(request.app[CAST].setup())
 
 
 async def _menu(request: web.Request) -> web.Response:
-    cast = request.app[_CAST]
-    chat = cast.chats.get(_int(request.query.get("chat")))
+    cast = request.app[CAST]
+    chat = cast.chats.get(number(request.query.get("chat")))
     if chat is None:
         raise web.HTTPNotFound(text="no such chat")
-    commands = menu(request.app[_API].state, chat.id, chat.type, cast.language)
+    commands = menu(request.app[API].state, chat.id, chat.type, cast.language)
     return web.json_response(commands)
 
 
@@ -82,7 +83,7 @@ async def _events(request: web.Request) -> web.StreamResponse:
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
     await response.prepare(request)
-    feed = request.app[_FEED]
+    feed = request.app[FEED]
     async with feed.subscribe() as queue:
         for current in feed.snapshot():
             await response.write(_sse(current))
@@ -97,7 +98,7 @@ def _sse(event: dict[str, Any]) -> bytes:
 
 
 async def _file(request: web.Request) -> web.Response:
-    stored = request.app[_API].state.files.by_id.get(request.match_info["file_id"])
+    stored = request.app[API].state.files.by_id.get(request.match_info["file_id"])
     if stored is None:
         raise web.HTTPNotFound(text="no such file")
     headers = {}
@@ -124,9 +125,9 @@ async def _send(request: web.Request) -> web.Response:
         if isinstance(upload, web.FileField):
             outgoing.add_file(upload.filename, upload.content_type, upload.file.read())
     try:
-        chat, user = request.app[_CAST].speaker(_int(form.get("chat")), _int(form.get("user")))
-        outgoing.reply_to = _int(form["reply_to"]) if form.get("reply_to") else None
-        send(request.app[_API], chat, user, outgoing)
+        chat, user = request.app[CAST].speaker(number(form.get("chat")), number(form.get("user")))
+        outgoing.reply_to = number(form["reply_to"]) if form.get("reply_to") else None
+        send(request.app[API], chat, user, outgoing)
     except ValueError as e:
         raise web.HTTPBadRequest(text=str(e)) from None
     return web.json_response({"ok": True})
@@ -134,11 +135,11 @@ async def _send(request: web.Request) -> web.Response:
 
 async def _press(request: web.Request) -> web.Response:
     body = await request.json()
-    cast = request.app[_CAST]
-    api = request.app[_API]
+    cast = request.app[CAST]
+    api = request.app[API]
     try:
-        chat, user = cast.speaker(_int(body.get("chat")), _int(body.get("user")))
-        message = api.message(chat.id, _int(body.get("message")))
+        chat, user = cast.speaker(number(body.get("chat")), number(body.get("user")))
+        message = api.message(chat.id, number(body.get("message")))
         api.press(user, message, str(body.get("data")))
     except (ValueError, KeyError) as e:
         raise web.HTTPBadRequest(text=str(e)) from None
@@ -147,16 +148,9 @@ async def _press(request: web.Request) -> web.Response:
 
 async def _language(request: web.Request) -> web.Response:
     body = await request.json()
-    cast = request.app[_CAST]
+    cast = request.app[CAST]
     try:
         cast.set_language(str(body.get("language")))
     except ValueError as e:
         raise web.HTTPBadRequest(text=str(e)) from None
     return web.json_response(cast.setup())
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"not a number: {value!r}") from None

@@ -27,6 +27,7 @@ def message_view(state: State, m: Message) -> dict[str, Any]:
         "entities": [e.to_json() for e in m.entities],
         "album": m.media_group_id,
         "edited": m.edits > 0,
+        "via_bot": m.via_bot,
         "buttons": [
             [{"text": b.text, "data": b.callback_data, "url": b.url} for b in row]
             for row in m.reply_markup

@@ -147,3 +147,21 @@ async def test_the_command_menu_follows_the_language_switch(page: Page) -> None:
     await expect(suggestion).not_to_have_text(english)
     await page.locator("#composer-text").press("Tab")
     await expect(page.locator("#composer-text")).to_have_value("/imagine ")
+
+
+async def test_inline_mode_lists_results_and_the_chosen_one_becomes_the_picture(
+    page: Page,
+) -> None:
+    await page.locator(".chat-item", has_text="Playground group").click()
+    box = page.locator("#composer-text")
+    await box.fill(f"{MENTION} a blue whale")
+    results = page.locator("#inline-results li")
+    await expect(results.first).to_be_visible()
+    await expect(page.locator("#inline-results")).to_contain_text("GPTunnel")
+    await box.press("ArrowDown")
+    await box.press("Enter")
+    posted = page.locator(".pane:not([hidden]) .message", has_text="via @iris_test_bot")
+    await expect(posted).to_have_count(1)
+    await expect(posted.locator("img.photo")).to_be_visible()
+    await expect(posted).to_contain_text("a blue whale")
+    await screenshot(page, "inline")

@@ -141,6 +141,11 @@ function drawMessage(m) {
   }
   const meta = document.createElement("div");
   meta.className = "meta";
+  if (m.via_bot) {
+    const via = document.createElement("span");
+    via.textContent = `via @${ui.setup.bot.username}`;
+    meta.append(via);
+  }
   const reply = document.createElement("button");
   reply.type = "button";
   reply.className = "reply";
@@ -180,10 +185,14 @@ function keyboard(m) {
   for (const row of m.buttons) {
     const line = document.createElement("div");
     for (const b of row) {
-      const button = document.createElement(b.url ? "a" : "button");
+      const start = startParameter(b.url);
+      const button = document.createElement(b.url && start === null ? "a" : "button");
       button.className = "key";
       button.textContent = b.text;
-      if (b.url) {
+      if (start !== null) {
+        button.type = "button";
+        button.addEventListener("click", () => startWith(start));
+      } else if (b.url) {
         button.href = b.url;
         button.target = "_blank";
         button.rel = "noopener noreferrer";
@@ -196,6 +205,22 @@ function keyboard(m) {
     grid.append(line);
   }
   return grid;
+}
+
+// A t.me link to the bot itself opens the private chat with /start <parameter>, as in Telegram.
+function startParameter(url) {
+  const match = /^https:\/\/t\.me\/([A-Za-z0-9_]+)\?start=([A-Za-z0-9_-]+)$/.exec(url || "");
+  return match && match[1] === ui.setup.bot.username ? match[2] : null;
+}
+
+async function startWith(parameter) {
+  const private_ = ui.setup.chats.find((c) => c.type === "private");
+  await openChat(private_.id);
+  const form = new FormData();
+  form.append("chat", private_.id);
+  form.append("user", private_.members[0].id);
+  form.append("text", `/start ${parameter}`);
+  await api("/api/send", { method: "POST", body: form }).catch(toast);
 }
 
 async function press(m, data) {

@@ -1,6 +1,6 @@
 "use strict";
 // The composer: text, the command menu, replies, attachments (picker and drag-and-drop), the
-// language switch, and the place where inline mode's results will show.
+// language switch; inline mode's results are inline.js's.
 
 const text = $("composer-text");
 
@@ -90,24 +90,18 @@ function moveSuggestion(step) {
   items[ui.suggestion].scrollIntoView({ block: "nearest" });
 }
 
-// --- inline mode: typing "@bot query" -------------------------------------------------------
-
-// The emulator has no inline queries yet; this is where their results will be fetched and
-// listed (in #inline-results), and a chosen one posted.
-const inline = {
-  query(query) { $("inline-results").hidden = true; return query; },
-};
-
 function onInput() {
   fitText();
   const value = text.value;
   if (/^\/\S*$/.test(value)) showSuggestions(value);
   else hideSuggestions();
-  const mention = `@${ui.setup.bot.username} `;
-  if (value.startsWith(mention)) inline.query(value.slice(mention.length));
+  const mention = `@${ui.setup.bot.username}`;
+  if (!ui.files.length && (value === mention || value.startsWith(`${mention} `))) inlineQuery(value.slice(mention.length + 1));
+  else hideInline();
 }
 
 function onKey(event) {
+  if (inlineKey(event)) return;
   const open = !$("suggestions").hidden;
   if (open && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
     event.preventDefault();
@@ -157,7 +151,7 @@ async function start() {
   $("composer").addEventListener("submit", send);
   text.addEventListener("input", onInput);
   text.addEventListener("keydown", onKey);
-  text.addEventListener("blur", hideSuggestions);
+  text.addEventListener("blur", () => { hideSuggestions(); hideInline(); });
   $("menu-button").addEventListener("click", () => {
     if ($("suggestions").hidden) { text.focus(); showSuggestions("/"); moveSuggestion(1); } else hideSuggestions();
   });
