@@ -45,8 +45,9 @@ async def test_the_rate_limit_counts_hits_on_every_instance(
                 await limiters[turn % 2](handler, message, {"event_from_user": user})
         assert handled == [0, 1, 10.5, 11]
         # One warning in each full window that overflowed, whichever instance refused.
-        assert replies == ["Slow down a little: try again in 8 s."] + [
-            "Slow down a little: try again in 9 s."
+        assert replies == [
+            "Slow down a little: try again in 8 s.",
+            "Slow down a little: try again in 9 s.",
         ]
 
 
