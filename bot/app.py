@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.health import HealthServer
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.imaging import ImageWorkers
+from bot.instances import join_instances
 from bot.jobs.durations import ProviderDurations
 from bot.jobs.limits import Limits
 from bot.jobs.runner import JobRunner
@@ -120,6 +121,8 @@ async def create_application(
     requests = PatientRequests()
     outbox = Outbox(pacing or Pacing(rate=settings.telegram_rate))
     bot = create_bot(settings, outbox, requests)
+    # Before anything is sent: the others slow down as this instance joins.
+    instances = await join_instances(storage, outbox.set_share)
     images = ImageWorkers()
     runner = JobRunner(
         bot=bot,
@@ -192,6 +195,8 @@ async def create_application(
     async def release() -> None:
         await runner.stop()
         await outbox.close()
+        if instances is not None:
+            await instances.stop()
         images.close()
         await health.stop()
         await http.close()

@@ -1,12 +1,13 @@
 """Drops this instance's cached rows when any instance writes them: PostgreSQL's triggers on
-the cached tables NOTIFY `iris_recent` with `table:key` as each write commits."""
+the cached tables NOTIFY `iris_recent` with `table:key` as each write commits. Others may
+watch a table's notifications too (instances joining and leaving)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import asyncpg
@@ -30,6 +31,7 @@ class RecentListener:
         self._conn: asyncpg.Connection | None = None
         self._reconnecting: asyncio.Task[None] | None = None
         self._closed = False
+        self._watchers: dict[str, list[Callable[[], None]]] = {}
 
     @classmethod
     async def start(cls, url: str, caches: Mapping[str, Recent[int, Any]]) -> RecentListener:
@@ -37,6 +39,15 @@ class RecentListener:
         listener = cls(url, caches)
         await listener._listen()
         return listener
+
+    def watch(self, table: str, changed: Callable[[], None]) -> None:
+        """Call `changed` on each write to `table`, and when writes may have gone unheard."""
+        self._watchers.setdefault(table, []).append(changed)
+
+    @property
+    def listening(self) -> bool:
+        """Whether writes are heard now (caching is on)."""
+        return self._conn is not None
 
     async def close(self) -> None:
         """Stop listening."""
@@ -57,6 +68,8 @@ class RecentListener:
 
     def _notified(self, conn: Connection, pid: int, channel: str, payload: object) -> None:
         table, _, key = str(payload).partition(":")
+        for changed in self._watchers.get(table, ()):
+            changed()
         cache = self._caches.get(table)
         if cache is not None and key.lstrip("-").isdigit():
             cache.forget(int(key))
@@ -78,6 +91,9 @@ class RecentListener:
                 logger.warning("cannot listen for invalidations yet: %s", type(error).__name__)
                 continue
             logger.info("listening for cache invalidations again")
+            for watchers in self._watchers.values():
+                for changed in watchers:
+                    changed()
             return
 
     def _set_caching(self, on: bool) -> None:

@@ -171,6 +171,9 @@ CREATE TRIGGER users_recent AFTER INSERT OR UPDATE OR DELETE ON users
     FOR EACH ROW EXECUTE FUNCTION iris_notify_recent('id');
 CREATE TRIGGER credentials_recent AFTER INSERT OR UPDATE OR DELETE ON credentials
     FOR EACH ROW EXECUTE FUNCTION iris_notify_recent('user_id');
+-- An instance joining or leaving: the others count again at once, not at their next heartbeat.
+CREATE TRIGGER instances_changed AFTER INSERT OR DELETE ON instances
+    FOR EACH ROW EXECUTE FUNCTION iris_notify_recent('id');
 """
 
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V8)
