@@ -1,15 +1,11 @@
-"""Storing a new job, and counting a user's jobs on the operator's keys."""
+"""Storing a new job, in the database or inside a transaction."""
 
 from __future__ import annotations
 
 import json
 
 from bot.storage.interfaces import Statements
-from bot.storage.jobs import UNFINISHED, JobRecord, JobState, NewJob
-
-UNFINISHED_VALUES = tuple(sorted(state.value for state in UNFINISHED))
-UNFINISHED_IN = ", ".join("?" * len(UNFINISHED_VALUES))
-"""Unfinished states, and as many placeholders, for `state IN (…)`."""
+from bot.storage.jobs import JobRecord, JobState, NewJob
 
 
 async def insert_job(source: Statements, job: NewJob, *, now: float) -> JobRecord:
@@ -72,15 +68,3 @@ async def insert_job(source: Statements, job: NewJob, *, now: float) -> JobRecor
         thread_id=job.thread_id,
         inline_message_id=job.inline_message_id,
     )
-
-
-async def count_operator_jobs(source: Statements, user_id: int, *, since: float) -> int:
-    """Jobs of this user on the operator's keys since `since` that reached (or may still
-    reach) a provider: ones refused or cancelled before any call do not count."""
-    row = await source.fetchone(
-        "SELECT COUNT(*) AS n FROM jobs"  # noqa: S608 - placeholders only
-        " WHERE user_id = ? AND credential_source = 'operator' AND created_at >= ?"
-        f" AND (started_at IS NOT NULL OR state IN ({UNFINISHED_IN}))",
-        (user_id, since, *UNFINISHED_VALUES),
-    )
-    return int(row["n"]) if row is not None else 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from bot.storage.interfaces import SqlDatabase
+from bot.storage.interfaces import SqlDatabase, Statements
 from bot.storage.jobs import (
     SEARCHED_RESULTS,
     TERMINAL,
@@ -16,9 +16,7 @@ from bot.storage.jobs import (
     JobState,
     NewJob,
 )
-from bot.storage.sql.job_create import UNFINISHED_IN as _UNFINISHED_IN
-from bot.storage.sql.job_create import UNFINISHED_VALUES as _UNFINISHED_VALUES
-from bot.storage.sql.job_create import count_operator_jobs, insert_job
+from bot.storage.sql.job_create import insert_job
 from bot.storage.sql.job_rows import job_record as _record
 
 _SELECT = (
@@ -48,6 +46,10 @@ _SETTABLE = {
 
 def _placeholders(count: int) -> str:
     return ", ".join("?" * count)
+
+
+_UNFINISHED_VALUES = tuple(sorted(state.value for state in UNFINISHED))
+_UNFINISHED_IN = _placeholders(len(_UNFINISHED_VALUES))
 
 
 class SqlJobs:
@@ -257,3 +259,15 @@ class SqlJobs:
             (user_id, *_UNFINISHED_VALUES),
         )
         return [_record(row) for row in rows]
+
+
+async def count_operator_jobs(source: Statements, user_id: int, *, since: float) -> int:
+    """Jobs of this user on the operator's keys since `since` that reached (or may still
+    reach) a provider: ones refused or cancelled before any call do not count."""
+    row = await source.fetchone(
+        "SELECT COUNT(*) AS n FROM jobs"  # noqa: S608 - placeholders only
+        " WHERE user_id = ? AND credential_source = 'operator' AND created_at >= ?"
+        f" AND (started_at IS NOT NULL OR state IN ({_UNFINISHED_IN}))",
+        (user_id, since, *_UNFINISHED_VALUES),
+    )
+    return int(row["n"]) if row is not None else 0
