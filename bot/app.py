@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.health import HealthServer
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.imaging import ImageWorkers
+from bot.instances import join_instances
 from bot.jobs.durations import ProviderDurations
 from bot.jobs.limits import Limits
 from bot.jobs.runner import JobRunner
@@ -27,7 +28,6 @@ from bot.jobs.timing import Timing
 from bot.keychain import KeyChain
 from bot.metrics import Metrics
 from bot.middlewares import (
-    AlbumMemo,
     AlbumOrderMiddleware,
     AllowlistMiddleware,
     RateLimitMiddleware,
@@ -35,6 +35,7 @@ from bot.middlewares import (
 )
 from bot.outbox import Outbox, Pacing
 from bot.providers import BY_ID, build_providers, operator_credentials
+from bot.shared_state import shared_state
 from bot.storage import Storage, open_storage
 from bot.storage.sqlite.lock import DataDirLock
 from bot.telegram import PatientRequests, ResponseModels
@@ -120,6 +121,8 @@ async def create_application(
     requests = PatientRequests()
     outbox = Outbox(pacing or Pacing(rate=settings.telegram_rate))
     bot = create_bot(settings, outbox, requests)
+    # Before anything is sent: the others slow down as this instance joins.
+    instances = await join_instances(storage, outbox.set_share)
     images = ImageWorkers()
     runner = JobRunner(
         bot=bot,
@@ -140,7 +143,9 @@ async def create_application(
         timing=timing,
         storage_chat_id=settings.storage_chat_id,
     )
+    shared = shared_state(storage, several_instances=database_url is not None)
     dispatcher = Dispatcher(
+        storage=shared.fsm,
         settings=settings,
         http=http,
         providers=providers,
@@ -148,9 +153,9 @@ async def create_application(
         runner=runner,
         images=images,
     )
-    # Passed as `storage` to handlers; Dispatcher(storage=...) would take it for the FSM's.
+    # Passed as `storage` to handlers; Dispatcher(storage=...) is the FSM's.
     dispatcher["storage"] = storage
-    dispatcher.update.outer_middleware(AlbumOrderMiddleware(AlbumMemo()))
+    dispatcher.update.outer_middleware(AlbumOrderMiddleware(shared.albums))
     if settings.allowed_user_ids:
         # Admins are always let in, so an allowlist can never lock the operator out.
         allowed = {*settings.allowed_user_ids, *settings.admin_ids}
@@ -158,7 +163,10 @@ async def create_application(
     dispatcher.update.outer_middleware(UserRecordMiddleware(storage.users))
     UserLanguageMiddleware(i18n).setup(dispatcher)
     rate_limit = RateLimitMiddleware(
-        limit=settings.rate_limit_commands, window=settings.rate_limit_window
+        limit=settings.rate_limit_commands,
+        window=settings.rate_limit_window,
+        clock=shared.rate_clock,
+        hits=shared.rate_hits,
     )
     dispatcher.message.outer_middleware(rate_limit)
     dispatcher.callback_query.outer_middleware(rate_limit)
@@ -187,6 +195,8 @@ async def create_application(
     async def release() -> None:
         await runner.stop()
         await outbox.close()
+        if instances is not None:
+            await instances.stop()
         images.close()
         await health.stop()
         await http.close()

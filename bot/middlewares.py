@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -17,41 +15,21 @@ from aiogram.utils.i18n import gettext as _
 from bot.filters import may_carry_key
 from bot.i18n import pick_language
 from bot.jobs.buttons import InlineStart, JobAction, JobButton
+from bot.rate_hits import AlbumClaims, MemoryRateHits, RateHits
 from bot.storage.interfaces import Users
 from bot.telegram import delete_quietly
-
-ALBUMS_REMEMBERED = 1000
-"""Albums remembered per process, so the memory stays bounded however many albums arrive."""
-
-
-class AlbumMemo:
-    """The albums (media groups) already seen, newest last, at most `capacity` of them."""
-
-    def __init__(self, *, capacity: int = ALBUMS_REMEMBERED) -> None:
-        self._seen: OrderedDict[tuple[int, str], None] = OrderedDict()
-        self._capacity = capacity
-
-    def first(self, chat_id: int, media_group_id: str) -> bool:
-        """True the first time an album is seen in a chat, False for its other photos."""
-        key = (chat_id, media_group_id)
-        if key in self._seen:
-            self._seen.move_to_end(key)
-            return False
-        self._seen[key] = None
-        if len(self._seen) > self._capacity:
-            self._seen.popitem(last=False)
-        return True
 
 
 class AlbumOrderMiddleware(BaseMiddleware):
     """Marks each album message with whether it is its album's first, as updates arrive.
 
     Registered before any middleware that awaits: updates start in the order Telegram sent
-    them, and only up to their first await does that order hold.
+    them, and only up to their first await does that order hold (AlbumMemo never awaits; a
+    database claim lets whichever photo arrives first win).
     """
 
-    def __init__(self, memo: AlbumMemo) -> None:
-        self._memo = memo
+    def __init__(self, claims: AlbumClaims) -> None:
+        self._claims = claims
 
     async def __call__(
         self,
@@ -61,7 +39,7 @@ class AlbumOrderMiddleware(BaseMiddleware):
     ) -> Any:
         message = event.message if isinstance(event, Update) else None
         if message is not None and message.media_group_id is not None:
-            data["album_first"] = self._memo.first(message.chat.id, message.media_group_id)
+            data["album_first"] = await self._claims.first(message.chat.id, message.media_group_id)
         return await handler(event, data)
 
 
@@ -135,20 +113,22 @@ class RateLimitMiddleware(BaseMiddleware):
     """
 
     def __init__(
-        self, *, limit: int, window: float, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        limit: int,
+        window: float,
+        clock: Callable[[], float] = time.monotonic,
+        hits: RateHits | None = None,
     ) -> None:
         self._limit = limit
         self._window = window
         self._clock = clock
-        # Ordered by each user's latest counted hit (moved to the end on every hit), so users
-        # whose window has passed sit at the front and are forgotten there: memory stays bounded
-        # by the users active within one window, at amortised O(1) per update.
-        self._users: OrderedDict[int, _UserHits] = OrderedDict()
+        self._hits = hits or MemoryRateHits()
 
     @property
     def users_tracked(self) -> int:
-        """How many users' hits are held now."""
-        return len(self._users)
+        """How many users' hits this process holds in memory (none when the database counts)."""
+        return self._hits.users_tracked if isinstance(self._hits, MemoryRateHits) else 0
 
     async def __call__(
         self,
@@ -159,36 +139,23 @@ class RateLimitMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None or not self._counts(event, album_first=data.get("album_first", True)):
             return await handler(event, data)
-        now = self._clock()
-        self._forget_before(now - self._window)
-        state = self._users.get(user.id)
-        if state is None:
-            state = self._users[user.id] = _UserHits()
-        hits = state.hits
-        while hits and hits[0] <= now - self._window:
-            hits.popleft()
-        if len(hits) < self._limit:
-            hits.append(now)
-            self._users.move_to_end(user.id)
+        verdict = await self._hits.hit(
+            user.id,
+            now=self._clock(),
+            window=self._window,
+            limit=self._limit,
+            tell=not isinstance(event, CallbackQuery),
+        )
+        if verdict.wait is None:
             return await handler(event, data)
-        wait = max(1, int(hits[0] + self._window - now + 0.999))
+        wait = max(1, int(verdict.wait + 0.999))
         text = _("Slow down a little: try again in {seconds} s.").format(seconds=wait)
         if isinstance(event, CallbackQuery):
             await event.answer(text)  # a button is always answered, or it keeps spinning
-        elif state.warned_at < hits[0]:  # one warning per full window
-            state.warned_at = now
+        elif verdict.warn:
             assert isinstance(event, Message)
             await event.reply(text)
         return None
-
-    def _forget_before(self, horizon: float) -> None:
-        """Drop the users whose latest hit is at or before `horizon`: their window has passed."""
-        users = self._users
-        while users:
-            hits = next(iter(users.values())).hits
-            if hits and hits[-1] > horizon:
-                return
-            users.popitem(last=False)
 
     @staticmethod
     def _counts(event: TelegramObject, *, album_first: bool) -> bool:
@@ -211,11 +178,3 @@ _JOB_STARTING_BUTTONS = (
     ),
     f"{InlineStart.__prefix__}:",
 )
-
-
-@dataclass(slots=True)
-class _UserHits:
-    """One user's counted hits within the window, and when they were last told to slow down."""
-
-    hits: deque[float] = field(default_factory=deque)
-    warned_at: float = -1.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -338,9 +339,10 @@ async def test_an_image_gone_at_ailuna_refreshes_the_list(serve: Serve, tmp_path
 
 
 async def test_rename_takes_the_next_message_and_edits_the_card(
-    serve: Serve, tmp_path: Path
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
 ) -> None:
-    async with iris_running(serve, tmp_path) as iris:
+    # On PostgreSQL the rename state lives in the database (fsm_state), for every instance.
+    async with iris_running(serve, tmp_path, **backend) as iris:
         await iris.set_key(ALICE, "ailuna", KEY_ALICE)
         fox = iris.ailuna.add(KEY_ALICE, "Red fox", favorite=True)
         card = await open_card(iris, ALICE, await gallery(iris, ALICE), "⭐ Red fox")

@@ -198,9 +198,9 @@ class JobRunner:
                 with job_context(existing.id):
                     logger.info("its request arrived again; not started twice")
                 return existing
-        if new.credential_source == "operator" and not await self._within_daily_limit(new):
+        job = await self._create_within_daily_limit(new)
+        if job is None:
             return None
-        job = await self._jobs.create(new, now=time.time())
         with self._i18n.context(), self._i18n.use_locale(job.language):
             status = await self.notifier.open_status(job, self._queues.status_text(job))
         if status is not None:
@@ -227,21 +227,28 @@ class JobRunner:
         await self.enqueue(job.again(language=language), repeat=True)
         return True
 
-    async def _within_daily_limit(self, new: NewJob) -> bool:
+    async def _create_within_daily_limit(self, new: NewJob) -> JobRecord | None:
+        """The stored job; None when a job on the operator's keys would pass the daily limit
+        (the user is told), counted and stored at once so no other process slips one in."""
+        now = time.time()
+        if new.credential_source != "operator":
+            return await self._jobs.create(new, now=now)
         midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        used = await self._jobs.operator_jobs(new.user_id, since=midnight.timestamp())
-        if used < self._daily_limit:
-            return True
+        job = await self._jobs.create_within_limit(
+            new, now=now, since=midnight.timestamp(), limit=self._daily_limit
+        )
+        if job is not None:
+            return job
         logger.info("user %d reached the daily limit on the operator's keys", new.user_id)
         with self._i18n.context(), self._i18n.use_locale(new.language):
             keyboard = deep_link_keyboard(await create_start_link(self._bot, KEYS_DEEP_LINK))
             text = daily_limit_text(self._daily_limit)
             if new.inline_message_id is not None:
                 await self.notifier.inline.edit(new.inline_message_id, text, keyboard)
-                return False
+                return None
             target = Target(new.chat_id, new.thread_id, new.request_message_id)
             await self.notifier.send(target, text, reply_markup=keyboard)
-        return False
+        return None
 
     async def cancel(self, job: JobRecord) -> bool:
         """Cancel an unfinished job: its polling stops and a late result is dropped."""

@@ -1,4 +1,5 @@
-"""The outbox's budgets: one leaky bucket for the bot, one per chat, and Telegram's pauses."""
+"""The outbox's budgets: one leaky bucket for the bot, one per chat, and Telegram's pauses;
+scaled to this instance's share when several send for one bot."""
 
 from __future__ import annotations
 
@@ -15,16 +16,55 @@ _RESERVE = {Priority.ANSWER: 0.0, Priority.STATUS: 0.5, Priority.PROGRESS: 0.75}
 """The part of a bucket a call of this priority must leave free."""
 
 
+class ScalableLimiter(AsyncLimiter):
+    """An aiolimiter bucket whose size and drain can change while it holds what was spent."""
+
+    def __init__(self, calls: float, seconds: float, *, share: float) -> None:
+        super().__init__(calls, seconds)
+        self.calls = calls
+        """The bucket's size for the whole bot."""
+        self._take(share)
+
+    def scale(self, share: float) -> None:
+        """Take `share` of the whole bot's size and rate; what was spent stays in the bucket,
+        so a smaller bucket lets nothing through until it has drained below its new size.
+
+        The size never drops below one call, or a small share could never send at all.
+        """
+        self._leak()
+        self._take(share)
+
+    def _take(self, share: float) -> None:
+        self.max_rate = max(self.calls * share, 1.0)
+        self._rate_per_sec = self.calls * share / self.time_period
+
+
 class Budget:
     """Whether a call may go now, and spending for it; aiolimiter keeps the buckets."""
 
     def __init__(self, pacing: Pacing) -> None:
         self._pacing = pacing
-        self._global = AsyncLimiter(pacing.rate, 1.0)
-        self._chats: dict[int | str, AsyncLimiter] = {}
+        self._share = 1.0
+        self._global = ScalableLimiter(pacing.rate, 1.0, share=1.0)
+        self._chats: dict[int | str, ScalableLimiter] = {}
         self._paused: dict[int | str | None, float] = {}
         """Scopes Telegram asked to wait, until loop time; None is the whole bot."""
         self._prune_at = PRUNE_AT
+
+    @property
+    def share(self) -> float:
+        """The part of the bot's budget this instance spends (1: it is the only one)."""
+        return self._share
+
+    def set_share(self, share: float) -> None:
+        """Spend `share` of every bucket from now on: calls waiting stay queued where they are,
+        and the buckets keep what they already took."""
+        if not 0 < share <= 1:
+            raise ValueError("a share of the budget is more than 0 and at most 1")
+        self._share = share
+        self._global.scale(share)
+        for limiter in self._chats.values():
+            limiter.scale(share)
 
     def paused_until(self, chat: int | str | None) -> float:
         """Loop time until which calls to this chat wait (the bot's pause included)."""
@@ -53,12 +93,12 @@ class Budget:
         if len(self._chats) > self._prune_at:
             self._prune()
 
-    def _chat(self, chat: int | str) -> AsyncLimiter:
+    def _chat(self, chat: int | str) -> ScalableLimiter:
         limiter = self._chats.get(chat)
         if limiter is None:
             private = isinstance(chat, int) and chat > 0
             calls, seconds = self._pacing.private if private else self._pacing.group
-            limiter = AsyncLimiter(calls, seconds)
+            limiter = ScalableLimiter(calls, seconds, share=self._share)
             self._chats[chat] = limiter
         return limiter
 

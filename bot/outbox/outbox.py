@@ -103,6 +103,19 @@ class Outbox(BaseRequestMiddleware):
         """Calls waiting for budget."""
         return sum(len(queue) for queue in self._queues)
 
+    @property
+    def share(self) -> float:
+        """The part of the bot's Telegram budget this instance spends."""
+        return self._budget.share
+
+    def set_share(self, share: float) -> None:
+        """Pace at `share` of TELEGRAM_RATE and of each chat's limit (several instances send
+        for one bot); queued calls stay queued and are looked at again at the new pace."""
+        if share != self._budget.share:
+            logger.info("sending at %.0f%% of the bot's Telegram budget", share * 100)
+            self._budget.set_share(share)
+        self._wakeup.set()
+
     def has_room(self, chat_id: int | str | None, priority: Priority) -> bool:
         """Whether a call of `priority` to this chat would go out now without crowding out
         answers; the notifier asks before it spends a group's budget on a status message."""

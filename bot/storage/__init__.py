@@ -7,6 +7,7 @@ import asyncio
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -22,6 +23,8 @@ from bot.storage.interfaces import (
     Users,
 )
 from bot.storage.postgres.db import PostgresDatabase, describe
+from bot.storage.postgres.listener import RecentListener
+from bot.storage.recent import Recent
 from bot.storage.sql.credentials import SqlCredentials
 from bot.storage.sql.credits import SqlCredits
 from bot.storage.sql.jobs import SqlJobs
@@ -45,9 +48,13 @@ class Storage:
     quota: QuotaStore
     jobs: Jobs
     credits: Credits
+    listener: RecentListener | None = None
+    """On PostgreSQL: drops cached rows another instance wrote."""
 
     async def close(self) -> None:
-        """Close the database."""
+        """Stop listening, close the database."""
+        if self.listener is not None:
+            await self.listener.close()
         await self.db.close()
 
 
@@ -66,6 +73,7 @@ async def open_storage(
     machine cannot be shared by the instances of another).
     """
     db: SqlDatabase
+    listener: RecentListener | None = None
     if database_url:
         if keys_secret is None:
             raise KeyFileError(SHARED_KEY_REQUIRED)
@@ -77,12 +85,24 @@ async def open_storage(
         )
         box = SecretBox(key)
         db = await SqliteDatabase.open(data_dir / DB_FILENAME)
+    users, credentials = SqlUsers(db), SqlCredentials(db, box)
+    if database_url:
+        caches: dict[str, Recent[int, Any]] = {
+            "users": users.recent,
+            "credentials": credentials.recent,
+        }
+        try:
+            listener = await RecentListener.start(database_url, caches)
+        except BaseException:
+            await db.close()
+            raise
     return Storage(
         db=db,
-        users=SqlUsers(db),
-        credentials=SqlCredentials(db, box),
+        users=users,
+        credentials=credentials,
         tokens=SqlSessionTokenStore(db, box),
         quota=SqlQuotaStore(db),
         jobs=SqlJobs(db),
         credits=SqlCredits(db),
+        listener=listener,
     )

@@ -143,6 +143,14 @@ class Jobs(Protocol):
     async def create(self, job: NewJob, *, now: float) -> JobRecord:
         """Store a new job, QUEUED."""
 
+    async def create_within_limit(
+        self, job: NewJob, *, now: float, since: float, limit: int
+    ) -> JobRecord | None:
+        """Store a new job unless its user has `limit` operator jobs since `since` (None).
+
+        Counted and stored atomically, whichever process asks.
+        """
+
     async def get(self, job_id: int) -> JobRecord | None:
         """The job, or None."""
 

@@ -17,8 +17,9 @@ V = TypeVar("V")
 class Recent(Generic[K, V]):
     """Up to `size` entries; the least recently used one goes first.
 
-    Only for tables this process alone writes (the DATA_DIR lock sees to that), whose writers
-    call `forget` after each write. Values are shared: never mutate one.
+    For tables whose writers call `forget` after each write: in this process (the DATA_DIR lock
+    makes it the only writer on SQLite), and on PostgreSQL as every instance's write is heard
+    (bot/storage/postgres/listener.py). Values are shared: never mutate one.
     """
 
     def __init__(self, size: int) -> None:
@@ -27,6 +28,7 @@ class Recent(Generic[K, V]):
         self._loading: dict[K, asyncio.Event] = {}
         self._forgotten = 0
         """Counts forget() calls: a read that saw one meanwhile may hold the old row."""
+        self._caching = True
 
     async def load(self, key: K, read: Callable[[], Awaitable[V | None]]) -> V | None:
         """The entry, read with `read` if it is not kept (None: there is no such row).
@@ -34,6 +36,8 @@ class Recent(Generic[K, V]):
         Concurrent loads of one key share a single read: a burst of updates from one user
         (an album, a queue after downtime) costs one query, not one each.
         """
+        if not self._caching:
+            return await read()
         value = self._entries.get(key)
         if value is not None:
             self._entries.move_to_end(key)
@@ -60,6 +64,13 @@ class Recent(Generic[K, V]):
         """Drop the entry (after a write changed its row)."""
         self._forgotten += 1
         self._entries.pop(key, None)
+
+    def set_caching(self, on: bool) -> None:
+        """Keep entries (on), or forget them all and read every time (off)."""
+        self._caching = on
+        if not on:
+            self._forgotten += 1
+            self._entries.clear()
 
     def _put(self, key: K, value: V) -> None:
         self._entries[key] = value

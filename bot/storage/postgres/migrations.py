@@ -127,7 +127,56 @@ ALTER TABLE jobs ADD COLUMN result_file_id TEXT NULL;
 CREATE INDEX jobs_shareable ON jobs (user_id, id) WHERE result_file_id IS NOT NULL;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+_V8 = """
+-- Several instances: state one process used to keep in memory (v7 belongs to job leases).
+CREATE TABLE rate_hits (
+    user_id BIGINT NOT NULL,
+    at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX rate_hits_user_at ON rate_hits (user_id, at);
+CREATE INDEX rate_hits_at ON rate_hits (at);
+CREATE TABLE rate_warnings (
+    user_id BIGINT PRIMARY KEY,
+    warned_at DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE album_claims (
+    chat_id BIGINT NOT NULL,
+    media_group_id TEXT NOT NULL,
+    claimed_at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (chat_id, media_group_id)
+);
+CREATE INDEX album_claims_at ON album_claims (claimed_at);
+CREATE TABLE fsm_state (
+    key TEXT PRIMARY KEY,  -- aiogram's storage key: bot, chat, user, thread, destiny
+    state TEXT NULL,
+    data TEXT NOT NULL DEFAULT '{}',  -- JSON object
+    updated_at DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE instances (
+    id TEXT PRIMARY KEY,  -- random per process
+    seen_at DOUBLE PRECISION NOT NULL
+);
+-- A write to a row instances cache tells each of them to drop its copy when it commits.
+CREATE FUNCTION iris_notify_recent() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM pg_notify('iris_recent', TG_TABLE_NAME || ':' || (to_jsonb(OLD) ->> TG_ARGV[0]));
+    ELSE
+        PERFORM pg_notify('iris_recent', TG_TABLE_NAME || ':' || (to_jsonb(NEW) ->> TG_ARGV[0]));
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER users_recent AFTER INSERT OR UPDATE OR DELETE ON users
+    FOR EACH ROW EXECUTE FUNCTION iris_notify_recent('id');
+CREATE TRIGGER credentials_recent AFTER INSERT OR UPDATE OR DELETE ON credentials
+    FOR EACH ROW EXECUTE FUNCTION iris_notify_recent('user_id');
+-- An instance joining or leaving: the others count again at once, not at their next heartbeat.
+CREATE TRIGGER instances_changed AFTER INSERT OR DELETE ON instances
+    FOR EACH ROW EXECUTE FUNCTION iris_notify_recent('id');
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V8)
 """Script N (from 1) brings the schema from version N-1 to N; only ever append."""
 
 _MIGRATION_LOCK = 0x1815_0001

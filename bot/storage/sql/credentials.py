@@ -27,6 +27,11 @@ class SqlCredentials:
         # Only the masked forms: the secrets themselves are decrypted from the table when used.
         self._masked: Recent[int, dict[str, str]] = Recent(RECENT_USERS)
 
+    @property
+    def recent(self) -> Recent[int, dict[str, str]]:
+        """The cached masked forms, by user id."""
+        return self._masked
+
     async def put(self, user_id: int, provider: str, parts: Sequence[str], *, masked: str) -> None:
         """Store (or replace) the user's credential for `provider`; `masked` is shown in /keys."""
         secret = self._box.encrypt(json.dumps(list(parts)).encode(), aad=_aad(user_id, provider))

@@ -3,10 +3,9 @@ compare-and-set."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 
-from bot.storage.interfaces import SqlDatabase
+from bot.storage.interfaces import SqlDatabase, Statements
 from bot.storage.jobs import (
     SEARCHED_RESULTS,
     TERMINAL,
@@ -17,10 +16,8 @@ from bot.storage.jobs import (
     JobState,
     NewJob,
 )
+from bot.storage.sql.job_create import insert_job
 from bot.storage.sql.job_rows import job_record as _record
-
-_UNFINISHED_VALUES = tuple(sorted(state.value for state in UNFINISHED))
-
 
 _SELECT = (
     "SELECT id, kind, provider, user_id, chat_id, chat_type, request_message_id, status_message_id,"
@@ -51,6 +48,7 @@ def _placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
 
+_UNFINISHED_VALUES = tuple(sorted(state.value for state in UNFINISHED))
 _UNFINISHED_IN = _placeholders(len(_UNFINISHED_VALUES))
 
 
@@ -62,64 +60,19 @@ class SqlJobs:
 
     async def create(self, job: NewJob, *, now: float) -> JobRecord:
         """Store a new job, QUEUED."""
-        options = dict(job.options)
-        job_id = await self._db.insert(
-            "INSERT INTO jobs (kind, provider, user_id, chat_id, chat_type, request_message_id,"
-            " prompt, options, input_file_id, credential_source, language, state,"
-            " created_at, updated_at, parent_id, thread_id, inline_message_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                job.kind.value,
-                job.provider,
-                job.user_id,
-                job.chat_id,
-                job.chat_type,
-                job.request_message_id,
-                job.prompt,
-                json.dumps(options, sort_keys=True),
-                job.input_file_id,
-                job.credential_source,
-                job.language,
-                JobState.QUEUED.value,
-                now,
-                now,
-                job.parent_id,
-                job.thread_id,
-                job.inline_message_id,
-            ),
-        )
-        return JobRecord(
-            id=job_id,
-            kind=job.kind,
-            provider=job.provider,
-            user_id=job.user_id,
-            chat_id=job.chat_id,
-            chat_type=job.chat_type,
-            request_message_id=job.request_message_id,
-            status_message_id=None,
-            prompt=job.prompt,
-            options=options,
-            input_file_id=job.input_file_id,
-            credential_source=job.credential_source,
-            language=job.language,
-            task_id=None,
-            state=JobState.QUEUED,
-            attempts=0,
-            error=None,
-            result_text=None,
-            result_path=None,
-            result_mime=None,
-            result_message_id=None,
-            document_file_id=None,
-            created_at=now,
-            updated_at=now,
-            started_at=None,
-            finished_at=None,
-            parent_id=job.parent_id,
-            remote_id=None,
-            thread_id=job.thread_id,
-            inline_message_id=job.inline_message_id,
-        )
+        return await insert_job(self._db, job, now=now)
+
+    async def create_within_limit(
+        self, job: NewJob, *, now: float, since: float, limit: int
+    ) -> JobRecord | None:
+        """Store a new job unless its user has `limit` operator jobs since `since` (None).
+
+        Counted and stored in one transaction: two processes cannot both let one more through.
+        """
+        async with self._db.transaction() as tx:
+            if await count_operator_jobs(tx, job.user_id, since=since) >= limit:
+                return None
+            return await insert_job(tx, job, now=now)
 
     async def get(self, job_id: int) -> JobRecord | None:
         """The job, or None."""
@@ -257,13 +210,7 @@ class SqlJobs:
     async def operator_jobs(self, user_id: int, *, since: float) -> int:
         """Jobs of this user on the operator's keys since `since` that reached (or may still
         reach) a provider: ones refused or cancelled before any call do not count."""
-        row = await self._db.fetchone(
-            "SELECT COUNT(*) AS n FROM jobs"  # noqa: S608 - placeholders only
-            " WHERE user_id = ? AND credential_source = 'operator' AND created_at >= ?"
-            f" AND (started_at IS NOT NULL OR state IN ({_UNFINISHED_IN}))",
-            (user_id, since, *_UNFINISHED_VALUES),
-        )
-        return int(row["n"]) if row is not None else 0
+        return await count_operator_jobs(self._db, user_id, since=since)
 
     async def users_since(self, since: float) -> int:
         """How many users started a job since `since`."""
@@ -312,3 +259,15 @@ class SqlJobs:
             (user_id, *_UNFINISHED_VALUES),
         )
         return [_record(row) for row in rows]
+
+
+async def count_operator_jobs(source: Statements, user_id: int, *, since: float) -> int:
+    """Jobs of this user on the operator's keys since `since` that reached (or may still
+    reach) a provider: ones refused or cancelled before any call do not count."""
+    row = await source.fetchone(
+        "SELECT COUNT(*) AS n FROM jobs"  # noqa: S608 - placeholders only
+        " WHERE user_id = ? AND credential_source = 'operator' AND created_at >= ?"
+        f" AND (started_at IS NOT NULL OR state IN ({_UNFINISHED_IN}))",
+        (user_id, since, *_UNFINISHED_VALUES),
+    )
+    return int(row["n"]) if row is not None else 0

@@ -15,13 +15,18 @@ _SELECT = "SELECT id, language, telegram_language, settings, active FROM users"
 
 
 class SqlUsers:
-    """The users table, with the most recent senders' records cached (this process is its only
-    writer: the DATA_DIR lock sees to that). Records are shared: never mutate one."""
+    """The users table, with the most recent senders' records cached (forgotten on every write,
+    any instance's on PostgreSQL). Records are shared: never mutate one."""
 
     def __init__(self, db: SqlDatabase, *, clock: Callable[[], float] = time.time) -> None:
         self._db = db
         self._clock = clock
         self._cache: Recent[int, UserRecord] = Recent(RECENT_USERS)
+
+    @property
+    def recent(self) -> Recent[int, UserRecord]:
+        """The cached records, by user id."""
+        return self._cache
 
     async def touch(self, user_id: int, *, telegram_language: str | None) -> UserRecord:
         """The user, created if new; writes only when something changed (every update calls it).

@@ -123,7 +123,39 @@ ALTER TABLE jobs ADD COLUMN result_file_id TEXT NULL;
 CREATE INDEX jobs_shareable ON jobs (user_id, id) WHERE result_file_id IS NOT NULL;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+_V8 = """
+-- Several instances share these on PostgreSQL; one SQLite process keeps them in memory, but
+-- the schema stays the same version on both (v7 belongs to job leases).
+CREATE TABLE rate_hits (
+    user_id INTEGER NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX rate_hits_user_at ON rate_hits (user_id, at);
+CREATE INDEX rate_hits_at ON rate_hits (at);
+CREATE TABLE rate_warnings (
+    user_id INTEGER PRIMARY KEY,
+    warned_at REAL NOT NULL
+);
+CREATE TABLE album_claims (
+    chat_id INTEGER NOT NULL,
+    media_group_id TEXT NOT NULL,
+    claimed_at REAL NOT NULL,
+    PRIMARY KEY (chat_id, media_group_id)
+);
+CREATE INDEX album_claims_at ON album_claims (claimed_at);
+CREATE TABLE fsm_state (
+    key TEXT PRIMARY KEY,
+    state TEXT NULL,
+    data TEXT NOT NULL DEFAULT '{}',
+    updated_at REAL NOT NULL
+);
+CREATE TABLE instances (
+    id TEXT PRIMARY KEY,
+    seen_at REAL NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V8)
 """Script N (from 1) brings the schema from version N-1 to N; only ever append."""
 
 
