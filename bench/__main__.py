@@ -12,8 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.config import SMOKE, BenchConfig
-from bench.report import write
+from bench.report import page, write
 from bench.run import run_bench
+from bench.stored import load_results
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BASELINE = RESULTS / "baseline.json"
@@ -35,14 +36,22 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=Path,
         help="an earlier results.json to compare with (default: bench/results/baseline.json)",
     )
+    parser.add_argument(
+        "--render", type=Path, help="write the page again from this results.json, no run"
+    )
     parser.add_argument("--keep", type=Path, help="keep the bots' data and logs in this folder")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run, write the results, print where they are."""
+    """Run (or read a stored run), write the results, print where they are."""
     arguments = parse_arguments(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    baseline = arguments.baseline or (BASELINE if BASELINE.is_file() else None)
+    if arguments.render is not None:
+        for path in page(load_results(arguments.render), arguments.out, baseline=baseline):
+            print(path)
+        return 0
     config = SMOKE if arguments.smoke else BenchConfig()
     if arguments.sizes:
         config = replace(config, sizes=_sizes(arguments.sizes))
@@ -55,7 +64,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         with tempfile.TemporaryDirectory(prefix="iris-bench-") as workdir:
             results = asyncio.run(run_bench(config, workdir=Path(workdir)))
-    baseline = arguments.baseline or (BASELINE if BASELINE.is_file() else None)
     for path in write(results, arguments.out, baseline=baseline, note=arguments.note):
         print(path)
     return 0

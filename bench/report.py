@@ -155,11 +155,18 @@ def write(
     results: BenchResults, out: Path, *, baseline: Path | None = None, note: str | None = None
 ) -> list[Path]:
     """results.md, results.json and (with matplotlib) chart.png in `out`; the paths written."""
+    written = page(results, out, baseline=baseline)
+    stored = out / "results.json"
+    stored.write_text(json.dumps(to_json(results, note=note), indent=1, allow_nan=True) + "\n")
+    return [written[0], stored, *written[1:]]
+
+
+def page(results: BenchResults, out: Path, *, baseline: Path | None = None) -> list[Path]:
+    """results.md and (with matplotlib) chart.png in `out`; the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     before = json.loads(baseline.read_text()) if baseline is not None else None
-    written = [out / "results.md", out / "results.json"]
+    written = [out / "results.md"]
     written[0].write_text(markdown(results, baseline=before))
-    written[1].write_text(json.dumps(to_json(results, note=note), indent=1, allow_nan=True) + "\n")
     if chart(results, out / "chart.png"):
         written.append(out / "chart.png")
     return written
