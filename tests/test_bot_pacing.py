@@ -6,8 +6,8 @@ import ast
 from pathlib import Path
 
 from bot.outbox import COUNTED_METHODS
-from tests.conftest import Serve
 from playground.telegram import Chat
+from tests.conftest import Serve
 from tests.harness import ALICE, GPTUNNEL_KEY, GROUP, ROOT, iris_running, photo_bytes
 
 

@@ -16,9 +16,9 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 
 from bot.outbox import Outbox, Pacing, Priority, Superseded, sending_as
+from playground.telegram import Chat, FakeBotApi, User
 from tests.conftest import Serve
 from tests.fakes.server import LoopbackServer
-from playground.telegram import Chat, FakeBotApi, User
 from tests.harness import TOKEN, text_of
 
 USERS = [User(id=2000 + i, first_name=f"U{i}", username=f"user{i}") for i in range(10)]
