@@ -44,19 +44,9 @@ def bounds(results: BenchResults) -> list[str]:
             f"cores. A p50 of {OVERHEAD_P50_MS:g} ms cannot hold for a queue; the spread runs "
             "measure one job's overhead."
         )
-    for n in WALL_SIZES:
-        run = find_run(results.runs, "imagine", n)
-        if run is None or run.wall_ratio <= WALL_RATIO:
-            continue
-        delivery = run.n * results.conversion_ms / cores / 1000
-        lines.append(
-            f"- **imagine at N = {n} within {WALL_RATIO:g}× the floor.** The floor is "
-            f"{run.floor_s:.1f} s ({'Telegram' if run.floor_s > run.provider_s else 'provider'}"
-            f"-bound); the conversions alone take {run.n} × {results.conversion_ms:.1f} ms / "
-            f"{cores} cores = {delivery:.1f} s once the results exist, and the status messages "
-            "and photos share one 30-a-second budget, so photos of early jobs wait behind "
-            "status messages of late ones only as long as priorities allow."
-        )
+    for run in results.runs:
+        if run.n in WALL_SIZES and run.wall_ratio > WALL_RATIO:
+            lines.append(_wall_bound(run, cores))
     tp = results.throughput
     lines.append(
         f"- **Throughput.** The bare bot spends {tp.bare.cpu_ms_per_update:.2f} ms of CPU per "
@@ -77,6 +67,20 @@ def bounds(results: BenchResults) -> list[str]:
         )
     )
     return [*lines, ""]
+
+
+def _wall_bound(run: RunFigures, cores: int) -> str:
+    """Where a run's time above the floor went, from its own figures."""
+    bound = "Telegram" if run.floor_s > run.provider_s else "provider"
+    cpu = run.n * run.cpu_ms_per_job / cores
+    return (
+        f"- **{run.scenario} at N = {run.n}: {run.wall_s:.1f} s for a {run.floor_s:.1f} s floor** "
+        f"({bound}-bound). Users waited {ms(run.update_p50_ms)} / {ms(run.update_p99_ms)} ms "
+        "(p50 / p99) for their status message — a job starts once its status message is out, "
+        f"and {run.n} of them take {run.n / TELEGRAM_RATE:.1f} s of budget — and results waited "
+        f"{ms(run.delivery_p50_ms)} / {ms(run.delivery_p99_ms)} ms from hand to send; the bot "
+        f"spent {run.cpu_ms_per_job:.1f} ms of CPU per job, {cpu:.0f} ms on {cores} cores in all."
+    )
 
 
 def comparison(results: BenchResults, baseline: dict[str, Any] | None) -> list[str]:
