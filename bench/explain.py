@@ -80,6 +80,19 @@ def _wall_bound(run: RunFigures, cores: int) -> str:
         f"and {run.n} of them take {run.n / TELEGRAM_RATE:.1f} s of budget — and results waited "
         f"{ms(run.delivery_p50_ms)} / {ms(run.delivery_p99_ms)} ms from hand to send; the bot "
         f"spent {run.cpu_ms_per_job:.1f} ms of CPU per job, {cpu:.0f} ms on {cores} cores in all."
+        + _landing(run)
+    )
+
+
+def _landing(run: RunFigures) -> str:
+    """Results that land together cannot be sent before they exist: their sends come after."""
+    best = run.provider_s + run.n / TELEGRAM_RATE
+    if best <= run.floor_s:
+        return ""
+    return (
+        f" Results due at the same moment need {run.n / TELEGRAM_RATE:.1f} s of budget after "
+        f"the provider's {run.provider_s:g} s, so no bot could finish before {best:.1f} s "
+        f"({best / run.floor_s:.2f}× the floor)."
     )
 
 
