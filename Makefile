@@ -1,4 +1,5 @@
-# Two commands: `make run` starts the bot, `make test` runs lint + types + tests.
+# Two commands: `make run` starts the bot (the playground without a token), `make test` runs
+# lint + types + tests (browser tests included).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,8 +20,13 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(STAMP_RUN)
 
+# Without a BOT_TOKEN (environment or .env) Iris opens the playground, a local web chat.
 run: $(STAMP_RUN)
-	$(BIN)/python -m bot
+	@if [ -n "$$BOT_TOKEN" ] || grep -Eqs '^[[:space:]]*BOT_TOKEN[[:space:]]*=[[:space:]]*[^[:space:]#]' .env; then \
+		exec $(BIN)/python -m bot; \
+	else \
+		exec $(BIN)/python -m bot playground; \
+	fi
 
 test: $(STAMP_DEV)
 	$(BIN)/ruff check .

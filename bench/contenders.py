@@ -17,11 +17,11 @@ from bench.images import result_jpeg
 from bench.processes import BotProcess, bot_process
 from bench.spans import Spans
 from bot.storage import open_storage
+from playground.providers.describepicture import PATH as DESCRIBEPICTURE_PATH
+from playground.providers.gptunnel import API_KEY as GPTUNNEL_KEY
 from services.ailuna import AiLunaCredential
 from services.base import Credential
 from services.describepicture import PUBLISHED_KEY_HEX, DescribePictureCredential
-from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
-from tests.fakes.gptunnel import API_KEY as GPTUNNEL_KEY
 
 TOKEN = "4242:AAE_bench-token-that-is-long-enough-1234567"  # noqa: S105 - the fake's
 KEYS_SECRET = base64.b64encode(bytes(range(32))).decode()

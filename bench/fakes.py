@@ -13,12 +13,12 @@ from typing import Any
 from aiohttp import web
 
 from bench.spans import USER, Span, Spans, now
+from playground.providers.ailuna import AiLunaState, make_app
+from playground.providers.describepicture import FakeDescribePicture
+from playground.providers.gptunnel import GPTunnelFake
+from playground.providers.server import Handler
 from playground.telegram import ApiCall, FakeBotApi, decode_picture
 from services.describepicture import PUBLISHED_KEY_HEX
-from tests.fakes.ailuna import AiLunaState, make_app
-from tests.fakes.describepicture import FakeDescribePicture
-from tests.fakes.gptunnel import GPTunnelFake
-from tests.fakes.server import Handler
 
 _PROMPT_USER = re.compile(r"\bu(\d+)\b")
 

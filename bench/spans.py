@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from tests.fakes.server import Handler
+from playground.providers.server import Handler
 
 USER = web.RequestKey("bench_user", int)
 """Request key under which a fake's wrapper names the user a request was made for."""

@@ -1,4 +1,5 @@
-"""Entry point: settings → logging → storage, Bot and Dispatcher with routers → polling."""
+"""Entry point: settings → logging → storage, Bot and Dispatcher with routers → Telegram
+answers → polling or webhook."""
 
 from __future__ import annotations
 
@@ -9,39 +10,69 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+
 from bot import check
 from bot.app import create_application, freeze_heap
 from bot.config import Settings, SettingsError, load_settings
 from bot.crypto import KeyFileError
-from bot.logs import setup_logging
+from bot.logs import origin, setup_logging
 from bot.providers import log_secrets
-from bot.storage.lock import DataDirBusyError
-from bot.storage.migrations import SchemaTooNewError
+from bot.startup import TokenRejectedError, get_me, unless_stopped, wait_for_telegram
+from bot.storage.interfaces import SchemaTooNewError
+from bot.storage.sqlite.lock import DataDirBusyError
 from bot.webhook import serve_webhook
+from playground import session as playground
 
 logger = logging.getLogger("bot")
 
 
+class StartupError(Exception):
+    """A start that cannot go on, said in one line; `status` 2 when a setting must change."""
+
+    def __init__(self, message: str, *, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 async def run(settings: Settings) -> None:
-    """Run the bot, by webhook or by polling, until SIGINT or SIGTERM."""
+    """Wait until Telegram answers, then run the bot by webhook or by polling until SIGINT or
+    SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     app = await create_application(settings)
+    try:
+        answered = await unless_stopped(wait_for_telegram(lambda: get_me(app.bot)), stop)
+    except BaseException:
+        await app.close()
+        raise
+    if not answered or stop.is_set():
+        await app.close()
+        logger.info("stopped before starting")
+        return
     freeze_heap()
-    if settings.webhook_url:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        logger.info("starting in webhook mode")
-        await serve_webhook(app, settings, stop=stop)
-    else:
-        logger.info("starting in polling mode")
-        await app.dispatcher.start_polling(app.bot, handle_signals=True)
+    try:
+        if settings.webhook_url:
+            logger.info("starting in webhook mode")
+            try:
+                await serve_webhook(app, settings, stop=stop)
+            except TelegramBadRequest as e:
+                refused = f"Telegram refused the webhook ({e.message}): check WEBHOOK_URL"
+                raise StartupError(refused, status=2) from None
+        else:
+            logger.info("starting in polling mode")
+            # aiogram's own signal handlers take over from here.
+            await app.dispatcher.start_polling(app.bot, handle_signals=True)
+    except TelegramAPIError as e:
+        raise StartupError(f"Telegram stopped answering while starting ({e.message})") from None
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line; unknown arguments print the usage and exit with status 2."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="Run the Iris bot.")
-    commands = parser.add_subparsers(dest="command", metavar="{check}")
+    commands = parser.add_subparsers(dest="command", metavar="{check,playground}")
     checker = commands.add_parser(
         "check", help="check the settings, the Bot API, the database and operator keys, then exit"
     )
@@ -50,12 +81,22 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="also make one free authenticated call per provider with an operator credential",
     )
+    sandbox = commands.add_parser(
+        "playground", help="try Iris in a local web chat, without a bot token"
+    )
+    sandbox.add_argument(
+        "--demo",
+        action="store_true",
+        help="answer with provider emulators (the default when no provider key is set)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Load settings (one line per problem on failure), set up logging, run (or check)."""
     arguments = parse_arguments(argv)
+    if arguments.command == "playground":
+        return playground.main(demo=arguments.demo)
     try:
         settings = load_settings()
     except SettingsError as e:
@@ -64,16 +105,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if arguments.command == "check":
         return check.run(settings, providers=arguments.providers)
-    setup_logging(
+    redact = setup_logging(
         settings.log_level,
         log_format=settings.log_format,
         secrets=log_secrets(settings),
     )
     try:
         asyncio.run(run(settings))
-    except (KeyFileError, SchemaTooNewError, DataDirBusyError) as e:
-        print(f"iris: {e}", file=sys.stderr)
+    except (KeyFileError, SchemaTooNewError, DataDirBusyError, TokenRejectedError) as e:
+        print(f"iris: {redact.scrub(str(e))}", file=sys.stderr)
         return 2
+    except StartupError as e:
+        print(f"iris: {redact.scrub(str(e))}", file=sys.stderr)
+        return e.status
+    except OSError as e:  # a port taken, DATA_DIR not writable
+        print(f"iris: could not start: {redact.scrub(str(e))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # SIGINT before the bot's own handlers were in place
+        return 0
+    except Exception as e:  # noqa: BLE001 - the last resort: type and place, never a traceback
+        print(f"iris: stopped by an unexpected error: {origin(e)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -35,7 +36,7 @@ from bot.middlewares import (
 from bot.outbox import Outbox, Pacing
 from bot.providers import BY_ID, build_providers, operator_credentials
 from bot.storage import Storage, open_storage
-from bot.storage.lock import DataDirLock
+from bot.storage.sqlite.lock import DataDirLock
 from bot.telegram import PatientRequests, ResponseModels
 from handlers import collect_routers
 from services.http import new_session
@@ -54,6 +55,8 @@ class Application:
     runner: JobRunner
     http: aiohttp.ClientSession
     metrics: Metrics
+    close: Callable[[], Awaitable[None]]
+    """Closes everything, for a process that stops before polling or the webhook began."""
 
 
 def freeze_heap() -> None:
@@ -89,13 +92,19 @@ async def create_application(
     settings: Settings, *, timing: Timing | None = None, pacing: Pacing | None = None
 ) -> Application:
     """Open storage, build providers, Bot, Dispatcher (shared objects in workflow data)."""
-    lock = DataDirLock(settings.data_dir)
-    await asyncio.to_thread(lock.acquire)
+    database_url = settings.database_url.get_secret_value() if settings.database_url else None
+    # SQLite's file belongs to one process; PostgreSQL is shared by design: no lock there.
+    lock = None if database_url else DataDirLock(settings.data_dir)
+    if lock is not None:
+        await asyncio.to_thread(lock.acquire)
     keys_secret = settings.keys_secret.get_secret_value() if settings.keys_secret else None
     try:
-        storage = await open_storage(data_dir=settings.data_dir, keys_secret=keys_secret)
+        storage = await open_storage(
+            data_dir=settings.data_dir, keys_secret=keys_secret, database_url=database_url
+        )
     except BaseException:
-        lock.release()
+        if lock is not None:
+            lock.release()
         raise
     http = new_session()
     metrics = Metrics()
@@ -129,6 +138,7 @@ async def create_application(
         images=images,
         durations=await ProviderDurations.load(storage.jobs, providers.generators),
         timing=timing,
+        storage_chat_id=settings.storage_chat_id,
     )
     dispatcher = Dispatcher(
         settings=settings,
@@ -163,21 +173,34 @@ async def create_application(
     )
 
     async def on_startup() -> None:
-        await runner.start()
-        logger.info("job runner started")
-        if settings.metrics_port:
-            await health.start(settings.metrics_host, settings.metrics_port)
-        await register_commands(bot, i18n, admin_ids=settings.admin_ids)
+        try:
+            await runner.start()
+            logger.info("job runner started")
+            if settings.metrics_port:
+                await health.start(settings.metrics_host, settings.metrics_port)
+            await register_commands(bot, i18n, admin_ids=settings.admin_ids)
+        except BaseException:
+            # Neither aiogram nor aiohttp runs the shutdown hooks after a failed startup hook.
+            await close()
+            raise
 
-    async def on_shutdown() -> None:
+    async def release() -> None:
         await runner.stop()
         await outbox.close()
         images.close()
         await health.stop()
         await http.close()
         await storage.close()
-        lock.release()
+        if lock is not None:
+            lock.release()
+
+    async def on_shutdown() -> None:
+        await release()
         logger.info("stopped cleanly")
+
+    async def close() -> None:
+        await release()
+        await bot.session.close()
 
     dispatcher.startup.register(on_startup)
     dispatcher.shutdown.register(on_shutdown)
@@ -189,4 +212,5 @@ async def create_application(
         runner=runner,
         http=http,
         metrics=metrics,
+        close=close,
     )

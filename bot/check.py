@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import sqlite3
 import sys
-import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Literal
@@ -26,9 +24,8 @@ from bot.config import Settings
 from bot.crypto import KEY_FILENAME, KeyFileError
 from bot.logs import origin, setup_logging
 from bot.providers import BY_ID, PROVIDERS, log_secrets, operator_credentials
-from bot.storage import open_storage
-from bot.storage.db import DB_FILENAME, Database
-from bot.storage.migrations import SchemaTooNewError
+from bot.storage import DATABASE_ERRORS, database_where, open_storage
+from bot.storage.interfaces import SchemaTooNewError
 from services.base import Credential
 from services.exceptions import (
     AuthError,
@@ -128,29 +125,34 @@ async def check_telegram(settings: Settings, *, timeout: float) -> Outcome:
         return Outcome("Telegram", "fail", f"{where} did not answer like a Bot API server")
     finally:
         await bot.session.close()
-    return Outcome("Telegram", "ok", f"@{me.username} (id {me.id}) via {where}")
+    inline = "on" if me.supports_inline_queries else "off (@BotFather /setinline to turn it on)"
+    return Outcome(
+        "Telegram", "ok", f"@{me.username} (id {me.id}) via {where}; inline mode {inline}"
+    )
 
 
 async def check_database(settings: Settings) -> Outcome:
     """Open (create, migrate) the database, then write in a transaction that is rolled back."""
-    path = settings.data_dir / DB_FILENAME
+    database_url = settings.database_url.get_secret_value() if settings.database_url else None
+    where = database_where(data_dir=settings.data_dir, database_url=database_url)
     keys_secret = settings.keys_secret.get_secret_value() if settings.keys_secret else None
     try:
-        storage = await open_storage(data_dir=settings.data_dir, keys_secret=keys_secret)
+        storage = await open_storage(
+            data_dir=settings.data_dir, keys_secret=keys_secret, database_url=database_url
+        )
     except (KeyFileError, SchemaTooNewError) as e:
         return Outcome("database", "fail", str(e))
-    except (OSError, sqlite3.Error) as e:
-        return Outcome("database", "fail", f"cannot open {path}: {_os_reason(e)}")
+    except DATABASE_ERRORS as e:
+        return Outcome("database", "fail", f"cannot open {where}: {_os_reason(e)}")
     try:
-        await _write_and_roll_back(storage.db)
-        row = await storage.db.fetchone("PRAGMA user_version")
-    except (OSError, sqlite3.Error) as e:
-        return Outcome("database", "fail", f"{path} is not writable: {_os_reason(e)}")
+        await storage.db.check_writable()
+        version = await storage.db.schema_version()
+    except DATABASE_ERRORS as e:
+        return Outcome("database", "fail", f"{where} is not writable: {_os_reason(e)}")
     finally:
         await storage.close()
-    version = row[0] if row is not None else "unknown"
     key = "KEYS_SECRET" if keys_secret else str(settings.data_dir / KEY_FILENAME)
-    return Outcome("database", "ok", f"{path}, schema version {version}, writable; key: {key}")
+    return Outcome("database", "ok", f"{where}, schema version {version}, writable; key: {key}")
 
 
 async def check_provider(
@@ -208,23 +210,7 @@ def _operator_outcome(credentials: dict[str, Credential]) -> Outcome:
     return Outcome("operator credentials", "skip", detail)
 
 
-async def _write_and_roll_back(db: Database) -> None:
-    """Insert a row and roll it back: proves the file is writable and leaves nothing behind."""
-    try:
-        async with db.transaction() as tx:
-            await tx.insert(
-                "INSERT INTO quota_hits (key, at) VALUES (?, ?)", ("iris-check", time.time())
-            )
-            raise _RollBack
-    except _RollBack:
-        pass
-
-
-class _RollBack(Exception):
-    """Raised inside the write test's transaction so that it is rolled back."""
-
-
-def _os_reason(error: OSError | sqlite3.Error) -> str:
+def _os_reason(error: Exception) -> str:
     if isinstance(error, OSError) and error.strerror:
         return error.strerror
     return str(error) or type(error).__name__

@@ -33,7 +33,7 @@ def _descriptions() -> dict[str, str]:
         "balance": _("Credits and quota"),
         "tasks": _("Your running jobs"),
         "language": _("Choose the language"),
-        "help": _("What I can do"),
+        "help": _("What I can do (also inline: @ and my name in any chat)"),
         "stats": _("Usage statistics (admins)"),
     }
 

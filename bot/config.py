@@ -27,6 +27,15 @@ _HINTS = {
     "'import os,base64;print(base64.b64encode(os.urandom(32)).decode())'",
 }
 
+_PLAYGROUND_HINT = " (or try Iris without one in the playground: python -m bot playground)"
+
+_POSTGRES = ("postgresql", "postgres")
+
+SHARED_KEY_REQUIRED = (
+    "DATABASE_URL is set, so KEYS_SECRET must be set too: every instance sharing the database "
+    "needs the same key, and a key file generated in one DATA_DIR cannot be shared"
+)
+
 IdList = Annotated[tuple[int, ...], NoDecode]
 
 
@@ -54,6 +63,8 @@ class Settings(BaseSettings):
     telegram_api_url: str | None = None
     data_dir: Path = Path("./data")
     keys_secret: SecretStr | None = None
+    database_url: SecretStr | None = None
+    """PostgreSQL's URL (it may hold a password); unset: SQLite in DATA_DIR."""
     admin_ids: IdList = ()
     allowed_user_ids: IdList = ()
     default_language: Language = "en"
@@ -88,6 +99,10 @@ class Settings(BaseSettings):
     rate_limit_commands: int = Field(5, ge=1)
     rate_limit_window: float = Field(10, gt=0)
     telegram_rate: float = Field(30, gt=0)
+    playground_port: int = Field(8800, ge=1, le=65535)
+    storage_chat_id: int | None = None
+    """A channel or group (the bot a member) where inline results of users who never opened a
+    private chat with the bot are uploaded once, so the inline message can show them."""
 
     @field_validator("bot_token")
     @classmethod
@@ -125,6 +140,14 @@ class Settings(BaseSettings):
             decode_key(value.get_secret_value())
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message never quotes the value: it may hold a password.
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in _POSTGRES:
+            raise ValueError("must be a postgresql://user:password@host:port/database URL")
+        return value
+
     @field_validator("describepicture_key")
     @classmethod
     def _describepicture_key_length(cls, value: SecretStr) -> SecretStr:
@@ -142,6 +165,12 @@ class Settings(BaseSettings):
         if value is not None and not _WEBHOOK_SECRET.match(value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @model_validator(mode="after")
+    def _keys_secret_for_postgres(self) -> Settings:
+        if self.database_url is not None and self.keys_secret is None:
+            raise ValueError(SHARED_KEY_REQUIRED)
+        return self
 
     @model_validator(mode="after")
     def _operator_codexaeternum_pair(self) -> Settings:
@@ -197,7 +226,8 @@ def _describe(error: Any) -> str:
     name = field.upper()
     if error["type"] == "missing":
         hint = _HINTS.get(field)
-        return f"{name} is not set" + (f": set it to {hint}" if hint else "")
+        line = f"{name} is not set" + (f": set it to {hint}" if hint else "")
+        return line + (_PLAYGROUND_HINT if field == "bot_token" else "")
     message = str(error["msg"]).removeprefix("Value error, ")
     if not name:
         return message

@@ -1,83 +1,10 @@
-"""Inline keyboards of job messages, /keys, /settings and /language, and a link button."""
+"""Link buttons: a keyboard of one button that opens a URL (a deep link into the bot)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-
-from bot.callbacks import (
-    JobAction,
-    JobButton,
-)
-from bot.storage.jobs import JobRecord
-from services.gptunnel import ASPECT_RATIOS
-
-
-def cancel_keyboard(job_id: int) -> InlineKeyboardMarkup:
-    """The Cancel button under a job's status message."""
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("✖️ Cancel"), callback_data=JobAction(action=JobButton.CANCEL, job_id=job_id)
-    )
-    return builder.as_markup()
-
-
-def result_keyboard(job: JobRecord, *, favorite: bool = False) -> InlineKeyboardMarkup:
-    """Under a generated image: 🔁 again, 📎 original, ⭐ for AiLuna, other ratios for GPTunnel."""
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("🔁 Again"), callback_data=JobAction(action=JobButton.AGAIN, job_id=job.id)
-    )
-    builder.button(
-        text=_("📎 Original file"),
-        callback_data=JobAction(action=JobButton.ORIGINAL, job_id=job.id),
-    )
-    sizes = [2]
-    if job.remote_id is not None:
-        builder.button(
-            text=_("★ In favorites") if favorite else _("⭐ Add to favorites"),
-            callback_data=JobAction(
-                action=JobButton.FAVORITE, job_id=job.id, value=str(int(favorite))
-            ),
-        )
-        sizes.append(1)
-    ratio = job.options.get("ar")
-    if ratio is not None:
-        others = [r for r in ASPECT_RATIOS if r != ratio]
-        for other in others:
-            builder.button(
-                text=other,
-                callback_data=JobAction(
-                    action=JobButton.RATIO, job_id=job.id, value=other.replace(":", "x")
-                ),
-            )
-        sizes += [len(others) // 2, len(others) - len(others) // 2]
-    builder.adjust(*sizes)
-    return builder.as_markup()
-
-
-def retry_keyboard(job_id: int) -> InlineKeyboardMarkup:
-    """The Retry button of an interrupted job."""
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("🔁 Retry"), callback_data=JobAction(action=JobButton.RETRY, job_id=job_id)
-    )
-    return builder.as_markup()
-
-
-def tasks_keyboard(job_ids: Iterable[int]) -> InlineKeyboardMarkup:
-    """One Cancel button per unfinished job of /tasks."""
-    builder = InlineKeyboardBuilder()
-    for job_id in job_ids:
-        builder.button(
-            text=_("✖️ Cancel #{job_id}").format(job_id=job_id),
-            callback_data=JobAction(action=JobButton.CANCEL, job_id=job_id),
-        )
-    builder.adjust(1)
-    return builder.as_markup()
 
 
 def link_keyboard(text: str, url: str) -> InlineKeyboardMarkup:

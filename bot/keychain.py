@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.providers.description import ProviderDescription
-from bot.storage.credentials import Credentials
-from bot.storage.credits import Credits
+from bot.storage.interfaces import Credentials, Credits
 from services.base import Credential
 from services.codexaeternum import SessionTokenStore
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -13,10 +14,10 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import JobAction, JobButton
 from bot.filters import may_carry_key
 from bot.i18n import pick_language
-from bot.storage.users import Users
+from bot.jobs.buttons import InlineStart, JobAction, JobButton
+from bot.storage.interfaces import Users
 from bot.telegram import delete_quietly
 
 ALBUMS_REMEMBERED = 1000
@@ -139,8 +140,15 @@ class RateLimitMiddleware(BaseMiddleware):
         self._limit = limit
         self._window = window
         self._clock = clock
-        self._hits: dict[int, deque[float]] = {}
-        self._warned: dict[int, float] = {}
+        # Ordered by each user's latest counted hit (moved to the end on every hit), so users
+        # whose window has passed sit at the front and are forgotten there: memory stays bounded
+        # by the users active within one window, at amortised O(1) per update.
+        self._users: OrderedDict[int, _UserHits] = OrderedDict()
+
+    @property
+    def users_tracked(self) -> int:
+        """How many users' hits are held now."""
+        return len(self._users)
 
     async def __call__(
         self,
@@ -152,23 +160,35 @@ class RateLimitMiddleware(BaseMiddleware):
         if user is None or not self._counts(event, album_first=data.get("album_first", True)):
             return await handler(event, data)
         now = self._clock()
-        hits = self._hits.setdefault(user.id, deque())
+        self._forget_before(now - self._window)
+        state = self._users.get(user.id)
+        if state is None:
+            state = self._users[user.id] = _UserHits()
+        hits = state.hits
         while hits and hits[0] <= now - self._window:
             hits.popleft()
-        if not hits:
-            self._warned.pop(user.id, None)
         if len(hits) < self._limit:
             hits.append(now)
+            self._users.move_to_end(user.id)
             return await handler(event, data)
         wait = max(1, int(hits[0] + self._window - now + 0.999))
         text = _("Slow down a little: try again in {seconds} s.").format(seconds=wait)
         if isinstance(event, CallbackQuery):
             await event.answer(text)  # a button is always answered, or it keeps spinning
-        elif self._warned.get(user.id, -1.0) < hits[0]:  # one warning per full window
-            self._warned[user.id] = now
+        elif state.warned_at < hits[0]:  # one warning per full window
+            state.warned_at = now
             assert isinstance(event, Message)
             await event.reply(text)
         return None
+
+    def _forget_before(self, horizon: float) -> None:
+        """Drop the users whose latest hit is at or before `horizon`: their window has passed."""
+        users = self._users
+        while users:
+            hits = next(iter(users.values())).hits
+            if hits and hits[-1] > horizon:
+                return
+            users.popitem(last=False)
 
     @staticmethod
     def _counts(event: TelegramObject, *, album_first: bool) -> bool:
@@ -184,7 +204,18 @@ class RateLimitMiddleware(BaseMiddleware):
         return event.media_group_id is None or album_first
 
 
-_JOB_STARTING_BUTTONS = tuple(
-    f"{JobAction.__prefix__}:{action.value}:"
-    for action in (JobButton.AGAIN, JobButton.RATIO, JobButton.RETRY)
+_JOB_STARTING_BUTTONS = (
+    *(
+        f"{JobAction.__prefix__}:{action.value}:"
+        for action in (JobButton.AGAIN, JobButton.RATIO, JobButton.RETRY)
+    ),
+    f"{InlineStart.__prefix__}:",
 )
+
+
+@dataclass(slots=True)
+class _UserHits:
+    """One user's counted hits within the window, and when they were last told to slow down."""
+
+    hits: deque[float] = field(default_factory=deque)
+    warned_at: float = -1.0

@@ -149,6 +149,27 @@ async def edit_markup(
     )
 
 
+async def edit_inline(
+    bot: Bot,
+    *,
+    inline_message_id: str,
+    text: str | None = None,
+    caption: str | None = None,
+    markup: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """Edit an inline message's text (or, given `caption`, its caption); False when gone."""
+    if caption is not None:
+        return await _tolerant(
+            bot.edit_message_caption(
+                inline_message_id=inline_message_id, caption=caption, reply_markup=markup
+            )
+        )
+    assert text is not None
+    return await _tolerant(
+        bot.edit_message_text(inline_message_id=inline_message_id, text=text, reply_markup=markup)
+    )
+
+
 async def _tolerant(edit: Awaitable[object]) -> bool:
     """Run an edit: "not modified" is success, a vanished message is False, the rest raises."""
     try:

@@ -2,35 +2,41 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.choices import KEYS_DEEP_LINK
+from bot.formatting import escape
 from bot.keychain import KeyChain
 from bot.providers import PROVIDERS
 from handlers.keys.private import show_keys
 
 
-async def start_keys(message: Message, keychain: KeyChain) -> None:
+async def start_keys(message: Message, keychain: KeyChain, bot: Bot) -> None:
     """The `keys` deep link: straight to key setup (private chats only)."""
     if message.chat.type != ChatType.PRIVATE or message.from_user is None:
-        await help_text(message, keychain)
+        await help_text(message, keychain, bot)
         return
     await show_keys(message, keychain, user_id=message.from_user.id)
 
 
-async def help_text(message: Message, keychain: KeyChain) -> None:
+async def help_text(message: Message, keychain: KeyChain, bot: Bot) -> None:
     """What the bot does, its commands and the user's providers."""
     if message.from_user is None:
         return
+    username = (await bot.me()).username or "bot"
     sources = await keychain.sources(message.from_user.id)
     lines = [
         _("Hi! I'm Iris. I make images from text and describe photos."),
         "",
         _("<b>Generate</b>: /imagine a red fox in the snow --ar 16:9"),
+        _(
+            "<b>In any chat</b>: type @{bot} a red fox, then choose a result to generate it there "
+            "or to share one of your recent images."
+        ).format(bot=escape(username)),
         _("<b>Describe</b>: send me a photo, with a question as its caption if you like."),
         _("In groups, mention me in the caption or reply to a photo with /describe."),
         _("Reply to my answer to ask more about the same photo."),

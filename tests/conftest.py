@@ -1,15 +1,17 @@
-"""Fixtures shared by every test: the HTTP session and loopback servers."""
+"""Fixtures shared by every test: the HTTP session, loopback servers, and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 
+from playground.providers.server import LoopbackServer
 from services.http import RetryPolicy, new_session
-from tests.fakes.server import LoopbackServer
+from tests.postgres import PostgresServer
 
 Serve = Callable[[web.Application], Awaitable[LoopbackServer]]
 
@@ -17,6 +19,9 @@ FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002, max_retr
 """Production retry logic with delays short enough that tests never notice them."""
 SHORT_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=1, sock_read=0.3)
 """A client timeout that gives up on a silent server within a test's patience."""
+TEST_KEYS_SECRET = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+"""KEYS_SECRET for tests on PostgreSQL, where it is required."""
+BACKENDS = ("sqlite", "postgres")
 
 
 @pytest.fixture
@@ -41,3 +46,29 @@ async def serve() -> AsyncIterator[Serve]:
     yield start
     for server in servers:
         await server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server per test process; fails (never skips) without the binaries."""
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh, empty database of the test server."""
+    return await postgres_server.create_database()
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Settings for each storage backend in turn: SQLite in DATA_DIR, then PostgreSQL."""
+    if request.param == "sqlite":
+        return {}
+    url = await request.getfixturevalue("postgres_server").create_database()
+    return {"database_url": url, "keys_secret": TEST_KEYS_SECRET}

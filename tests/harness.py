@@ -19,17 +19,18 @@ from bot.app import Application, create_application
 from bot.config import Settings, load_settings
 from bot.jobs.timing import Timing
 from bot.outbox import Pacing
+from bot.storage import Storage, open_storage
 from bot.storage.jobs import JobRecord
+from playground.providers.ailuna import AiLunaState, make_app
+from playground.providers.codexaeternum import FakeCodexAeternum
+from playground.providers.describepicture import PATH as DESCRIBEPICTURE_PATH
+from playground.providers.describepicture import FakeDescribePicture
+from playground.providers.gptunnel import GPTunnelFake
+from playground.providers.server import LoopbackServer
 from playground.telegram import ApiCall, Chat, FakeBotApi, Message, User
 from services.base import mask
 from services.describepicture import PUBLISHED_KEY_HEX
 from tests.conftest import Serve
-from tests.fakes.ailuna import AiLunaState, make_app
-from tests.fakes.codexaeternum import FakeCodexAeternum
-from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
-from tests.fakes.describepicture import FakeDescribePicture
-from tests.fakes.gptunnel import GPTunnelFake
-from tests.fakes.server import LoopbackServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "4242:AAE_test-token-that-is-long-enough-123456"
@@ -149,10 +150,18 @@ class Iris:
         await self.start()
 
     async def say(
-        self, user: User, text: str, *, chat: Chat | None = None, reply_to: int | None = None
+        self,
+        user: User,
+        text: str,
+        *,
+        chat: Chat | None = None,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
     ) -> Message:
-        """The user sends a text (private chat unless `chat` is given)."""
-        return self.api.send_text(user, chat or Chat.private(user), text, reply_to=reply_to)
+        """The user sends a text (private chat unless `chat` is given; in a topic if given)."""
+        return self.api.send_text(
+            user, chat or Chat.private(user), text, reply_to=reply_to, thread_id=thread_id
+        )
 
     async def reply(
         self, chat_id: int, *, after: int | None = None, timeout: float = 10
@@ -232,6 +241,16 @@ async def fill_quota(iris: Iris, app_id: str, *, hits: int, first: float) -> Non
             key, now=first + i, window=3600, limit=100
         )
         assert free_at is None
+
+
+async def open_storage_of(settings: Settings) -> Storage:
+    """The storage the bot with these settings uses (while it is stopped)."""
+    secret, url = settings.keys_secret, settings.database_url
+    return await open_storage(
+        data_dir=settings.data_dir,
+        keys_secret=secret.get_secret_value() if secret else None,
+        database_url=url.get_secret_value() if url else None,
+    )
 
 
 def settings_for(tmp_path: Path, urls: dict[str, str], **overrides: Any) -> Settings:

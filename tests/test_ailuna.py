@@ -9,7 +9,11 @@ from typing import Any, Literal
 import aiohttp
 import pytest
 
-from services.ailuna import (
+from playground.providers import ailuna as fake
+from playground.providers.ailuna import KEY_ALICE, KEY_BOB, AiLunaState, Canned, make_png
+from playground.providers.server import LoopbackServer, RecordedRequest
+from services.ailuna import AiLunaClient, AiLunaCredential, AiLunaImage
+from services.ailuna.options import (
     FILTERS,
     MEDIUMS,
     NAME_MAX,
@@ -18,9 +22,6 @@ from services.ailuna import (
     SORT,
     SORT_BY,
     STYLES,
-    AiLunaClient,
-    AiLunaCredential,
-    AiLunaImage,
     short_name,
 )
 from services.base import GeneratedImage, Pending, Submission
@@ -39,9 +40,6 @@ from services.exceptions import (
     UnexpectedResponseError,
 )
 from tests.conftest import FAST_RETRY, SHORT_TIMEOUT, Serve
-from tests.fakes import ailuna as fake
-from tests.fakes.ailuna import KEY_ALICE, KEY_BOB, AiLunaState, Canned, make_png
-from tests.fakes.server import LoopbackServer, RecordedRequest
 
 ALICE = AiLunaCredential(KEY_ALICE)
 BOB = AiLunaCredential(KEY_BOB)

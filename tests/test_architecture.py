@@ -19,19 +19,25 @@ SERVICES = Path(__file__).resolve().parent.parent / "services"
 
 def test_services_source_never_imports_aiogram() -> None:
     offenders = []
-    for path in SERVICES.glob("*.py"):
+    for path in SERVICES.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             names = []
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "aiogram"]
+            offenders += [
+                f"{path.relative_to(SERVICES)}: {n}" for n in names if n.split(".")[0] == "aiogram"
+            ]
     assert offenders == []
 
 
 def test_importing_every_service_loads_no_aiogram() -> None:
-    modules = sorted(f"services.{p.stem}" for p in SERVICES.glob("*.py") if p.stem != "__init__")
+    modules = sorted(
+        ".".join(("services", *p.relative_to(SERVICES).with_suffix("").parts))
+        for p in SERVICES.rglob("*.py")
+        if p.stem != "__init__"
+    )
     code = f"import sys; import {', '.join(modules)}; print('aiogram' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True,
@@ -79,3 +85,15 @@ def test_each_scope_router_carries_its_chat_filter_once_for_what_it_takes() -> N
             filters = _root_filters(scopes[name], event)
             assert [type(f) for f in filters] == [kind], (name, event)
         assert scopes[name].sub_routers, name
+
+
+def test_only_the_job_runner_changes_a_jobs_state() -> None:
+    """The pipeline reads one way: handlers store a job and hand it over; after that, only
+    bot/jobs/ moves it from state to state."""
+    root = SERVICES.parent
+    callers = set()
+    for path in [*root.glob("bot/**/*.py"), *root.glob("handlers/**/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Attribute) and node.attr == "transition":
+                callers.add(path.parent.relative_to(root).as_posix())
+    assert callers - {"bot/storage"} == {"bot/jobs"}

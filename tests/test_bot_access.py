@@ -104,6 +104,37 @@ async def test_rate_limit_window_slides() -> None:
     assert len(replies) == 2  # one warning in each full window that overflowed
 
 
+async def test_rate_limit_forgets_users_whose_window_passed() -> None:
+    now = [0.0]
+    limiter = RateLimitMiddleware(limit=2, window=10, clock=lambda: now[0])
+    replies: list[str] = []
+    message = _command_message(replies)
+
+    async def handler(event: object, data: dict[str, object]) -> None:
+        return None
+
+    async def hit(user_id: int) -> None:
+        user = TgUser(id=user_id, is_bot=False, first_name="U")
+        await limiter(handler, message, {"event_from_user": user})
+
+    with create_i18n("en").context():
+        for user_id in (1, 1, 1, 2):  # the third hit of user 1 is refused, with a warning
+            await hit(user_id)
+        assert limiter.users_tracked == 2
+        now[0] = 10.5  # user 1's window has passed, user 2's too
+        await hit(3)
+        assert limiter.users_tracked == 1
+        # Many distinct users, each writing once a second: only one window's worth is held.
+        for second in range(1, 1001):
+            now[0] = 10.5 + second
+            await hit(1000 + second)
+            assert limiter.users_tracked <= 11
+        # A forgotten user starts afresh: two more commands, then one more warning.
+        for _ in range(3):
+            await hit(1)
+    assert len(replies) == 2
+
+
 def _command_message(replies: list[str]) -> Message:
     message = Message(
         message_id=1, date=datetime.now(UTC), chat=TgChat(id=1, type="private"), text="/help"

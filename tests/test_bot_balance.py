@@ -11,10 +11,10 @@ import pytest
 from bot.i18n import create_i18n
 from bot.storage.credits import OPERATOR
 from handlers.balance import time_ago
+from playground.providers.ailuna import KEY_ALICE
 from playground.telegram import Chat, User
 from services.base import mask
 from tests.conftest import Serve
-from tests.fakes.ailuna import KEY_ALICE
 from tests.harness import (
     ALICE,
     BOB,

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.formatting import split_text
+from playground.providers.codexaeternum import MAX_IMAGE_BYTES
 from playground.telegram import ApiCall, Chat, Message, User
 from tests.conftest import Serve
-from tests.fakes.codexaeternum import MAX_IMAGE_BYTES
 from tests.harness import (
     ALICE,
     BOB,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from playground.providers.ailuna import KEY_ALICE, KEY_BOB
 from playground.telegram import Chat, Message, parse_html
 from tests.conftest import Serve
-from tests.fakes.ailuna import KEY_ALICE, KEY_BOB
 from tests.harness import (
     ALICE,
     BOB,

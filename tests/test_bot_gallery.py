@@ -9,10 +9,10 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers.gallery.callbacks import GalleryAction, GalleryButton, GalleryView
 from handlers.gallery.states import GalleryStates
+from playground.providers.ailuna import KEY_ALICE, KEY_BOB, Canned
+from playground.providers.server import RecordedRequest
 from playground.telegram import ApiCall, Message, User
 from tests.conftest import Serve
-from tests.fakes.ailuna import KEY_ALICE, KEY_BOB, Canned
-from tests.fakes.server import RecordedRequest
 from tests.harness import ALICE, BOB, GROUP, Iris, iris_running
 
 LIST = "/api/v1/images"

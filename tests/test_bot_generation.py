@@ -12,9 +12,9 @@ import pytest
 
 from bot.jobs import notifier
 from bot.jobs.timing import Timing
+from playground.providers.ailuna import KEY_ALICE
 from playground.telegram import User
 from tests.conftest import Serve
-from tests.fakes.ailuna import KEY_ALICE
 from tests.harness import (
     ALICE,
     BOB,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
+from playground.providers.gptunnel import refuse
 from playground.telegram import ApiCall
 from tests.conftest import Serve
-from tests.fakes.gptunnel import refuse
 from tests.harness import ALICE, BOB, GPTUNNEL_KEY, GROUP, Iris, iris_running, text_has
 
 
@@ -26,9 +27,9 @@ async def status_of(iris: Iris, job_id: int) -> int:
 
 
 async def test_imagine_delivers_a_photo_with_caption_and_buttons(
-    serve: Serve, tmp_path: Path
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
 ) -> None:
-    async with iris_running(serve, tmp_path) as iris:
+    async with iris_running(serve, tmp_path, **backend) as iris:
         await iris.set_key(ALICE, "gptunnel", GPTUNNEL_KEY)
         mark = iris.api.mark()
         request = await iris.say(ALICE, "/imagine a red <b>fox</b> in the snow --ar 16:9")
@@ -56,9 +57,9 @@ async def test_imagine_delivers_a_photo_with_caption_and_buttons(
 
 
 async def test_webp_result_is_converted_and_original_is_offered(
-    serve: Serve, tmp_path: Path
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
 ) -> None:
-    async with iris_running(serve, tmp_path) as iris:
+    async with iris_running(serve, tmp_path, **backend) as iris:
         await iris.set_key(ALICE, "gptunnel", GPTUNNEL_KEY)
         mark = iris.api.mark()
         await iris.say(ALICE, "/imagine a lighthouse")
@@ -85,8 +86,10 @@ async def test_webp_result_is_converted_and_original_is_offered(
         assert isinstance(again.params["document"], str)
 
 
-async def test_invalid_option_is_refused_before_any_request(serve: Serve, tmp_path: Path) -> None:
-    async with iris_running(serve, tmp_path) as iris:
+async def test_invalid_option_is_refused_before_any_request(
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
+) -> None:
+    async with iris_running(serve, tmp_path, **backend) as iris:
         await iris.set_key(ALICE, "gptunnel", GPTUNNEL_KEY)
         mark = iris.api.mark()
         await iris.say(ALICE, "/imagine a cat --ar 5:4")
@@ -105,8 +108,10 @@ async def test_invalid_option_is_refused_before_any_request(serve: Serve, tmp_pa
         assert await iris.app.storage.jobs.unfinished() == []
 
 
-async def test_no_key_gets_a_deep_link_not_an_error(serve: Serve, tmp_path: Path) -> None:
-    async with iris_running(serve, tmp_path) as iris:
+async def test_no_key_gets_a_deep_link_not_an_error(
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
+) -> None:
+    async with iris_running(serve, tmp_path, **backend) as iris:
         mark = iris.api.mark()
         await iris.say(ALICE, "/imagine a cat")
         reply = await iris.reply(ALICE.id, after=mark)
@@ -120,16 +125,20 @@ async def test_no_key_gets_a_deep_link_not_an_error(serve: Serve, tmp_path: Path
         assert "Your keys" in keys.params["text"]
 
 
-async def test_operator_key_is_used_for_users_without_one(serve: Serve, tmp_path: Path) -> None:
-    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+async def test_operator_key_is_used_for_users_without_one(
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
+) -> None:
+    async with iris_running(serve, tmp_path, **backend, gptunnel_api_key=GPTUNNEL_KEY) as iris:
         mark = iris.api.mark()
         await iris.say(BOB, "/imagine a boat")
         await iris.api.wait_for("sendPhoto", where=to_chat(BOB.id), after=mark)
         assert (await iris.job(1)).credential_source == "operator"
 
 
-async def test_again_button_starts_a_new_job(serve: Serve, tmp_path: Path) -> None:
-    async with iris_running(serve, tmp_path) as iris:
+async def test_again_button_starts_a_new_job(
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
+) -> None:
+    async with iris_running(serve, tmp_path, **backend) as iris:
         await iris.set_key(ALICE, "gptunnel", GPTUNNEL_KEY)
         mark = iris.api.mark()
         await iris.say(ALICE, "/imagine a tree --ar 9:16")
@@ -144,8 +153,10 @@ async def test_again_button_starts_a_new_job(serve: Serve, tmp_path: Path) -> No
         assert [task.prompt for task in iris.gptunnel.tasks.values()] == ["a tree", "a tree"]
 
 
-async def test_cancel_stops_polling_and_drops_the_result(serve: Serve, tmp_path: Path) -> None:
-    async with iris_running(serve, tmp_path) as iris:
+async def test_cancel_stops_polling_and_drops_the_result(
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
+) -> None:
+    async with iris_running(serve, tmp_path, **backend) as iris:
         iris.gptunnel.final_status = "processing"  # never finishes until told
         await iris.set_key(ALICE, "gptunnel", GPTUNNEL_KEY)
         await iris.say(ALICE, "/imagine a storm")
@@ -170,8 +181,10 @@ async def test_cancel_stops_polling_and_drops_the_result(serve: Serve, tmp_path:
         assert not iris.api.called("sendPhoto")
 
 
-async def test_tasks_lists_jobs_and_only_the_owner_may_cancel(serve: Serve, tmp_path: Path) -> None:
-    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+async def test_tasks_lists_jobs_and_only_the_owner_may_cancel(
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
+) -> None:
+    async with iris_running(serve, tmp_path, **backend, gptunnel_api_key=GPTUNNEL_KEY) as iris:
         iris.gptunnel.final_status = "processing"
         mark = iris.api.mark()
         await iris.say(ALICE, "/imagine a castle", chat=GROUP)
@@ -193,8 +206,10 @@ async def test_tasks_lists_jobs_and_only_the_owner_may_cancel(serve: Serve, tmp_
         await iris.api.wait_for("sendPhoto", where=to_chat(GROUP.id))
 
 
-async def test_jobs_beyond_the_user_limit_wait_in_order(serve: Serve, tmp_path: Path) -> None:
-    async with iris_running(serve, tmp_path, user_max_jobs=1) as iris:
+async def test_jobs_beyond_the_user_limit_wait_in_order(
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
+) -> None:
+    async with iris_running(serve, tmp_path, **backend, user_max_jobs=1) as iris:
         iris.gptunnel.final_status = "processing"
         await iris.set_key(ALICE, "gptunnel", GPTUNNEL_KEY)
         await iris.say(ALICE, "/imagine first")
@@ -209,8 +224,10 @@ async def test_jobs_beyond_the_user_limit_wait_in_order(serve: Serve, tmp_path: 
         assert prompts == ["first", "second"]
 
 
-async def test_rejected_key_is_explained(serve: Serve, tmp_path: Path) -> None:
-    async with iris_running(serve, tmp_path) as iris:
+async def test_rejected_key_is_explained(
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
+) -> None:
+    async with iris_running(serve, tmp_path, **backend) as iris:
         await iris.set_key(ALICE, "gptunnel", GPTUNNEL_KEY)
         iris.gptunnel.create_outcomes.append(refuse(401, "invalid api key"))
         mark = iris.api.mark()
@@ -221,8 +238,10 @@ async def test_rejected_key_is_explained(serve: Serve, tmp_path: Path) -> None:
         assert (await iris.job(1)).error == "auth"
 
 
-async def test_job_timeout_is_reported(serve: Serve, tmp_path: Path) -> None:
-    async with iris_running(serve, tmp_path, job_timeout=1) as iris:
+async def test_job_timeout_is_reported(
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
+) -> None:
+    async with iris_running(serve, tmp_path, **backend, job_timeout=1) as iris:
         iris.gptunnel.final_status = "processing"
         await iris.set_key(ALICE, "gptunnel", GPTUNNEL_KEY)
         mark = iris.api.mark()
@@ -232,8 +251,10 @@ async def test_job_timeout_is_reported(serve: Serve, tmp_path: Path) -> None:
         assert (await iris.job(1)).state == "timed_out"
 
 
-async def test_long_hostile_prompt_fits_the_caption_escaped(serve: Serve, tmp_path: Path) -> None:
-    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+async def test_long_hostile_prompt_fits_the_caption_escaped(
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
+) -> None:
+    async with iris_running(serve, tmp_path, **backend, gptunnel_api_key=GPTUNNEL_KEY) as iris:
         prompt = "<i>x</i> & _y_ " * 150  # 2,250 characters of markup-like text
         mark = iris.api.mark()
         await iris.say(ALICE, f"/imagine {prompt} --ar 21:9")

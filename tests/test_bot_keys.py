@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from playground.providers.ailuna import KEY_ALICE, KEY_BOB
+from playground.providers.codexaeternum import Canned
 from playground.telegram import BOT, ApiCall, Button, Chat, Message, User
 from services.base import mask
 from services.codexaeternum import CodexAeternumCredential
 from tests.conftest import Serve
-from tests.fakes.ailuna import KEY_ALICE, KEY_BOB
-from tests.fakes.codexaeternum import Canned
 from tests.harness import (
     ALICE,
     BOB,

@@ -6,12 +6,12 @@ import asyncio
 import os
 import time
 from pathlib import Path
+from typing import Any
 
-from bot.storage import open_storage
 from bot.storage.jobs import JobKind, JobState, NewJob
+from playground.providers.gptunnel import hang
 from tests.conftest import Serve
-from tests.fakes.gptunnel import hang
-from tests.harness import ALICE, GPTUNNEL_KEY, Iris, creates, iris_running
+from tests.harness import ALICE, GPTUNNEL_KEY, Iris, creates, iris_running, open_storage_of
 
 
 async def stop_during_a_paid_call(iris: Iris) -> None:
@@ -23,9 +23,9 @@ async def stop_during_a_paid_call(iris: Iris) -> None:
 
 
 async def test_polling_job_resumes_after_restart_with_one_create(
-    serve: Serve, tmp_path: Path
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
 ) -> None:
-    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+    async with iris_running(serve, tmp_path, **backend, gptunnel_api_key=GPTUNNEL_KEY) as iris:
         iris.gptunnel.final_status = "processing"
         await iris.say(ALICE, "/imagine a harbour at night")
         await iris.api.wait_until(lambda: any(t.polls > 0 for t in iris.gptunnel.tasks.values()))
@@ -41,9 +41,9 @@ async def test_polling_job_resumes_after_restart_with_one_create(
 
 
 async def test_paid_call_in_flight_at_stop_is_interrupted_with_retry(
-    serve: Serve, tmp_path: Path
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
 ) -> None:
-    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+    async with iris_running(serve, tmp_path, **backend, gptunnel_api_key=GPTUNNEL_KEY) as iris:
         await stop_during_a_paid_call(iris)
         mark = iris.api.mark()
         await iris.start()
@@ -67,9 +67,9 @@ async def test_paid_call_in_flight_at_stop_is_interrupted_with_retry(
 
 
 async def test_an_interrupted_notice_telegram_never_took_is_sent_at_the_next_start(
-    serve: Serve, tmp_path: Path
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
 ) -> None:
-    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+    async with iris_running(serve, tmp_path, **backend, gptunnel_api_key=GPTUNNEL_KEY) as iris:
         await stop_during_a_paid_call(iris)
         # Telegram takes the notice's call and never answers; the process stops meanwhile.
         held = iris.api.hold_next("editMessageText")
@@ -78,7 +78,7 @@ async def test_an_interrupted_notice_telegram_never_took_is_sent_at_the_next_sta
         await iris.api.wait_for("editMessageText", after=mark)
         await iris.stop()
         held.set()
-        storage = await open_storage(data_dir=iris.settings.data_dir, keys_secret=None)
+        storage = await open_storage_of(iris.settings)
         job = await storage.jobs.get(1)
         await storage.close()
         assert job is not None
@@ -101,14 +101,14 @@ async def test_an_interrupted_notice_telegram_never_took_is_sent_at_the_next_sta
 
 
 async def test_job_cut_off_while_delivering_is_delivered_from_the_kept_file(
-    serve: Serve, tmp_path: Path
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
 ) -> None:
-    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+    async with iris_running(serve, tmp_path, **backend, gptunnel_api_key=GPTUNNEL_KEY) as iris:
         await iris.say(ALICE, "/start")
         await iris.api.wait_for("sendMessage")
         await iris.stop()
         # The state a crash between "result kept" and "photo sent" leaves behind.
-        storage = await open_storage(data_dir=iris.settings.data_dir, keys_secret=None)
+        storage = await open_storage_of(iris.settings)
         job = await storage.jobs.create(
             NewJob(
                 kind=JobKind.GENERATE, provider="gptunnel", user_id=ALICE.id, chat_id=ALICE.id,
@@ -140,9 +140,11 @@ async def test_job_cut_off_while_delivering_is_delivered_from_the_kept_file(
         assert len(iris.servers["gptunnel"].requests) == 0  # nothing asked of the provider
 
 
-async def test_a_request_delivered_twice_starts_one_job(serve: Serve, tmp_path: Path) -> None:
+async def test_a_request_delivered_twice_starts_one_job(
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
+) -> None:
     # Telegram re-sends the updates a crashed process had not confirmed yet.
-    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+    async with iris_running(serve, tmp_path, **backend, gptunnel_api_key=GPTUNNEL_KEY) as iris:
         request = NewJob(
             kind=JobKind.GENERATE, provider="gptunnel", user_id=ALICE.id, chat_id=ALICE.id,
             chat_type="private", request_message_id=77, prompt="twice", options={"ar": "1:1"},
@@ -159,8 +161,10 @@ async def test_a_request_delivered_twice_starts_one_job(serve: Serve, tmp_path: 
         assert len(iris.api.calls_of("sendPhoto")) == 1
 
 
-async def test_old_result_files_are_pruned_at_start(serve: Serve, tmp_path: Path) -> None:
-    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+async def test_old_result_files_are_pruned_at_start(
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
+) -> None:
+    async with iris_running(serve, tmp_path, **backend, gptunnel_api_key=GPTUNNEL_KEY) as iris:
         await iris.say(ALICE, "/imagine a dune")
         await iris.api.wait_until(lambda: iris.api.called("sendPhoto"))
         await iris.stop()
@@ -175,9 +179,9 @@ async def test_old_result_files_are_pruned_at_start(serve: Serve, tmp_path: Path
 
 
 async def test_graceful_stop_lets_a_paid_call_record_its_task_id(
-    serve: Serve, tmp_path: Path
+    serve: Serve, tmp_path: Path, backend: dict[str, Any]
 ) -> None:
-    async with iris_running(serve, tmp_path, gptunnel_api_key=GPTUNNEL_KEY) as iris:
+    async with iris_running(serve, tmp_path, **backend, gptunnel_api_key=GPTUNNEL_KEY) as iris:
         iris.gptunnel.create_gate = asyncio.Event()
         await iris.say(ALICE, "/imagine a canyon")
         await iris.api.wait_until(lambda: creates(iris) == 1)

@@ -14,11 +14,11 @@ from bot.i18n import create_i18n, pick_language
 from bot.storage.users import UserRecord
 from handlers.settings.callbacks import LanguageAction, PreferenceAction, PreferenceButton
 from handlers.settings.entries import PREFERENCES
+from playground.providers.ailuna import KEY_ALICE
 from playground.telegram import ApiCall, Chat, Message, User
 from services.ailuna import STYLES
 from services.gptunnel import ASPECT_RATIOS
 from tests.conftest import Serve
-from tests.fakes.ailuna import KEY_ALICE
 from tests.harness import (
     ALICE,
     BOB,

@@ -18,11 +18,11 @@ from bot.check import check_database, check_provider
 from bot.config import Settings, load_settings
 from bot.providers import operator_credentials
 from bot.providers.gptunnel import PROBE_TASK_ID
-from bot.storage.migrations import MIGRATIONS
+from bot.storage.sqlite.migrations import MIGRATIONS
+from playground.providers import ailuna, gptunnel
+from playground.providers.codexaeternum import FakeCodexAeternum
 from playground.telegram import FakeBotApi
 from tests.conftest import Serve
-from tests.fakes import ailuna, gptunnel
-from tests.fakes.codexaeternum import FakeCodexAeternum
 from tests.harness import TOKEN
 
 OTHER_TOKEN = "4242:AAE_another-token-that-is-long-enough-99"
@@ -74,7 +74,8 @@ async def test_good_settings_pass_and_touch_no_provider(tmp_path: Path, serve: S
     assert code == 0, (lines, stderr)
     assert lines == [
         "✓ settings: valid",
-        f"✓ Telegram: @iris_test_bot (id 4242) via {telegram.url}",
+        f"✓ Telegram: @iris_test_bot (id 4242) via {telegram.url}; "
+        "inline mode off (@BotFather /setinline to turn it on)",
         f"✓ database: {data / 'iris.db'}, schema version {len(MIGRATIONS)}, writable; "
         f"key: {data / 'secret.key'}",
         "– operator credentials: GPTUNNEL_API_KEY (not set: "

@@ -15,12 +15,20 @@ import aiohttp
 import pytest
 from PIL import Image
 
+from playground.providers.codexaeternum import (
+    HANG,
+    MALFORMED,
+    Canned,
+    FakeCodexAeternum,
+    PendingStyle,
+)
+from playground.providers.server import LoopbackServer
 from services.base import CredentialFormatError, GeneratedImage, Pending, Turn
 from services.codexaeternum import (
     CodexAeternumClient,
     CodexAeternumCredential,
-    MemorySessionTokenStore,
 )
+from services.codexaeternum.tokens import MemorySessionTokenStore
 from services.exceptions import (
     AuthError,
     BadRequestError,
@@ -32,8 +40,6 @@ from services.exceptions import (
     UnexpectedResponseError,
 )
 from tests.conftest import FAST_RETRY, SHORT_TIMEOUT, Serve
-from tests.fakes.codexaeternum import HANG, MALFORMED, Canned, FakeCodexAeternum, PendingStyle
-from tests.fakes.server import LoopbackServer
 
 EMAIL = "ada@example.com"
 SECRET = "s3cr3t-stoken-0123456789abcdef"

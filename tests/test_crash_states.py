@@ -15,13 +15,13 @@ from pathlib import Path
 
 from bot.storage import open_storage
 from bot.storage.jobs import TERMINAL, JobKind, JobState, NewJob
+from playground.providers.describepicture import PATH as DESCRIBEPICTURE_PATH
+from playground.providers.describepicture import FakeDescribePicture
+from playground.providers.gptunnel import API_KEY, GPTunnelFake
+from playground.providers.server import LoopbackServer
 from playground.telegram import ApiCall, Chat, FakeBotApi, Message, User
 from services.describepicture import PUBLISHED_KEY_HEX
 from tests.conftest import Serve
-from tests.fakes.describepicture import PATH as DESCRIBEPICTURE_PATH
-from tests.fakes.describepicture import FakeDescribePicture
-from tests.fakes.gptunnel import API_KEY, GPTunnelFake
-from tests.fakes.server import LoopbackServer
 from tests.harness import (
     ALICE,
     DESCRIBE_APP_ID,

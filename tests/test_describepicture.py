@@ -17,6 +17,13 @@ import aiohttp
 import pytest
 from PIL import Image
 
+from playground.providers.describepicture import (
+    DOCUMENTED_ERROR,
+    PATH,
+    FakeDescribePicture,
+    open_envelope,
+)
+from playground.providers.server import LoopbackServer
 from services.base import Role, Turn
 from services.describepicture import (
     PUBLISHED_KEY_HEX,
@@ -25,8 +32,8 @@ from services.describepicture import (
     HourlyQuota,
     MemoryQuotaStore,
     decrypt_envelope,
-    encrypt_envelope,
 )
+from services.describepicture.envelope import encrypt_envelope
 from services.exceptions import (
     AuthError,
     BadRequestError,
@@ -40,13 +47,6 @@ from services.exceptions import (
     UnexpectedResponseError,
 )
 from tests.conftest import FAST_RETRY, SHORT_TIMEOUT, Serve
-from tests.fakes.describepicture import (
-    DOCUMENTED_ERROR,
-    PATH,
-    FakeDescribePicture,
-    open_envelope,
-)
-from tests.fakes.server import LoopbackServer
 
 KEY = bytes.fromhex(PUBLISHED_KEY_HEX)
 APP_ID = "app-7f3c9e21d4b8"

@@ -9,10 +9,10 @@ import signal
 import sys
 from pathlib import Path
 
+from playground.providers.gptunnel import API_KEY, GPTunnelFake
+from playground.providers.server import LoopbackServer
 from playground.telegram import Chat, FakeBotApi
 from tests.conftest import Serve
-from tests.fakes.gptunnel import API_KEY, GPTunnelFake
-from tests.fakes.server import LoopbackServer
 from tests.harness import ALICE, ROOT, TOKEN, bot_process
 
 

@@ -14,14 +14,12 @@ import pytest
 
 from bot.jobs.timing import Timing
 from bot.storage.jobs import TERMINAL, JobRecord
-from playground.telegram import Chat, Message
-from tests.conftest import Serve
-from tests.fakes.ailuna import KEY_ALICE
-from tests.fakes.ailuna import cut as ailuna_cut
-from tests.fakes.ailuna import rate_limited as ailuna_rate_limited
-from tests.fakes.ailuna import server_error as ailuna_server_error
-from tests.fakes.codexaeternum import MALFORMED, Canned
-from tests.fakes.gptunnel import (
+from playground.providers.ailuna import KEY_ALICE
+from playground.providers.ailuna import cut as ailuna_cut
+from playground.providers.ailuna import rate_limited as ailuna_rate_limited
+from playground.providers.ailuna import server_error as ailuna_server_error
+from playground.providers.codexaeternum import MALFORMED, Canned
+from playground.providers.gptunnel import (
     Outcome,
     cut,
     hang,
@@ -31,6 +29,8 @@ from tests.fakes.gptunnel import (
     refuse,
     truncated,
 )
+from playground.telegram import Chat, Message
+from tests.conftest import Serve
 from tests.harness import (
     ALICE,
     CODEX_EMAIL,

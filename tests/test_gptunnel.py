@@ -8,6 +8,16 @@ from typing import Any
 import aiohttp
 import pytest
 
+from playground.providers.gptunnel import (
+    API_KEY,
+    GPTunnelFake,
+    hang,
+    huge,
+    malformed,
+    refuse,
+    reply,
+)
+from playground.providers.server import LoopbackServer
 from services.base import GeneratedImage, Pending, Submission
 from services.exceptions import (
     AuthError,
@@ -28,19 +38,9 @@ from services.gptunnel import (
     ASPECT_RATIOS,
     GPTunnelClient,
     GPTunnelCredential,
-    MediaTask,
 )
+from services.gptunnel.tasks import MediaTask
 from tests.conftest import FAST_RETRY, SHORT_TIMEOUT, Serve
-from tests.fakes.gptunnel import (
-    API_KEY,
-    GPTunnelFake,
-    hang,
-    huge,
-    malformed,
-    refuse,
-    reply,
-)
-from tests.fakes.server import LoopbackServer
 
 KEY = GPTunnelCredential(API_KEY)
 CREATE = ("POST", "/v1/media/create")

@@ -12,15 +12,12 @@ import pytest
 from PIL import ExifTags, Image
 
 from services.exceptions import ImageTooLargeError, InvalidImageError
-from services.images import (
-    MAX_PIXELS,
+from services.images import fit_under, inspect_image, sniff_image, telegram_photo
+from services.images.detection import MAX_PIXELS
+from services.images.telegram import (
     TELEGRAM_PHOTO_MAX_BYTES,
     TELEGRAM_PHOTO_MAX_RATIO,
     TELEGRAM_PHOTO_MAX_SIDES_SUM,
-    fit_under,
-    inspect_image,
-    sniff_image,
-    telegram_photo,
 )
 
 RED = (255, 0, 0)

@@ -36,6 +36,7 @@ async def test_no_token_exits_with_one_line(tmp_path: Path) -> None:
     assert code == 2
     lines = stderr.strip().splitlines()
     assert lines == [lines[0]] and lines[0].startswith("iris: BOT_TOKEN is not set")
+    assert "python -m bot playground" in lines[0]
     assert "Traceback" not in stderr
 
 

@@ -16,9 +16,9 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 
 from bot.outbox import Outbox, Pacing, Priority, Superseded, sending_as
+from playground.providers.server import LoopbackServer
 from playground.telegram import Chat, FakeBotApi, User
 from tests.conftest import Serve
-from tests.fakes.server import LoopbackServer
 from tests.harness import TOKEN, text_of
 
 USERS = [User(id=2000 + i, first_name=f"U{i}", username=f"user{i}") for i in range(10)]
@@ -54,6 +54,14 @@ async def paced(api: tuple[FakeBotApi, LoopbackServer]) -> AsyncIterator[tuple[B
 async def as_priority(priority: Priority, call: Awaitable[Message | bool]) -> Message | bool:
     with sending_as(priority):
         return await call
+
+
+def progress_edit(
+    bot: Bot, chat_id: int, message_id: int, text: str
+) -> asyncio.Task[Message | bool]:
+    """A progress edit of a status message, waiting in the outbox as a task."""
+    edit = bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+    return asyncio.create_task(as_priority(Priority.PROGRESS, edit))
 
 
 async def fill_private_burst(bot: Bot, chat_id: int) -> Message:
@@ -104,12 +112,7 @@ async def test_answers_go_before_status_messages_and_progress(
     bot, _ = paced
     status = await fill_private_burst(bot, ALICE.id)
     mark = fake.mark()
-    progress = asyncio.create_task(
-        as_priority(
-            Priority.PROGRESS,
-            bot.edit_message_text("working… 5 s", chat_id=ALICE.id, message_id=status.message_id),
-        )
-    )
+    progress = progress_edit(bot, ALICE.id, status.message_id, "working… 5 s")
     new_status = asyncio.create_task(
         as_priority(Priority.STATUS, bot.send_message(ALICE.id, "another job: working"))
     )
@@ -126,17 +129,7 @@ async def test_only_the_newest_progress_text_is_sent(
     bot, outbox = paced
     status = await fill_private_burst(bot, ALICE.id)
     mark = fake.mark()
-    edits = [
-        asyncio.create_task(
-            as_priority(
-                Priority.PROGRESS,
-                bot.edit_message_text(
-                    f"working… {i} s", chat_id=ALICE.id, message_id=status.message_id
-                ),
-            )
-        )
-        for i in range(5)
-    ]
+    edits = [progress_edit(bot, ALICE.id, status.message_id, f"working… {i} s") for i in range(5)]
     results = await asyncio.gather(*edits)
     assert texts_after(fake, mark) == ["working… 4 s"]
     assert all(isinstance(r, Message) and r.text == "working… 4 s" for r in results)
@@ -151,12 +144,7 @@ async def test_a_final_edit_or_a_delete_drops_the_pending_progress(
     status = await fill_private_burst(bot, ALICE.id)
     other = await bot.send_message(BOB.id, "working… 0 s")
     mark = fake.mark()
-    progress = asyncio.create_task(
-        as_priority(
-            Priority.PROGRESS,
-            bot.edit_message_text("working… 5 s", chat_id=ALICE.id, message_id=status.message_id),
-        )
-    )
+    progress = progress_edit(bot, ALICE.id, status.message_id, "working… 5 s")
     await asyncio.sleep(0.01)
     await bot.edit_message_text("✖️ Cancelled.", chat_id=ALICE.id, message_id=status.message_id)
     with pytest.raises(Superseded):
@@ -165,12 +153,7 @@ async def test_a_final_edit_or_a_delete_drops_the_pending_progress(
     # A delete does the same, and is itself not paced.
     await bot.send_message(BOB.id, "x")
     await bot.send_message(BOB.id, "y")
-    late = asyncio.create_task(
-        as_priority(
-            Priority.PROGRESS,
-            bot.edit_message_text("working… 9 s", chat_id=BOB.id, message_id=other.message_id),
-        )
-    )
+    late = progress_edit(bot, BOB.id, other.message_id, "working… 9 s")
     await asyncio.sleep(0.01)
     assert await bot.delete_message(BOB.id, other.message_id)
     with pytest.raises(Superseded):
@@ -228,3 +211,29 @@ async def test_chat_actions_are_skipped_while_answers_wait(
     await waiting
     assert len(fake.calls_of("sendChatAction")) == 1
     assert outbox.dropped_actions == 1
+
+
+async def test_calls_still_waiting_at_close_are_cancelled(
+    api: tuple[FakeBotApi, LoopbackServer], paced: tuple[Bot, Outbox]
+) -> None:
+    fake, _ = api
+    bot, outbox = paced
+    await fill_private_burst(bot, ALICE.id)
+    waiting = asyncio.create_task(bot.send_message(ALICE.id, "too late"))
+    await asyncio.sleep(0.01)
+    await outbox.close()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert [m.text for m in fake.bot_messages(ALICE.id)][-1] != "too late"
+
+
+async def test_a_call_not_worth_a_wait_is_dropped_when_no_budget_comes_in_time(
+    api: tuple[FakeBotApi, LoopbackServer], paced: tuple[Bot, Outbox]
+) -> None:
+    fake, _ = api
+    bot, _ = paced
+    for i in range(4):  # the scaled group bucket (4 per 0.4 s) is full
+        await bot.send_message(GROUP.id, f"result {i}")
+    with sending_as(Priority.STATUS, within=0.01), pytest.raises(Superseded):
+        await bot.send_message(GROUP.id, "working… 0 s")
+    assert "working… 0 s" not in [m.text for m in fake.bot_messages(GROUP.id)]

@@ -12,7 +12,8 @@ import pytest
 from bot.jobs.durations import ProviderDurations
 from bot.jobs.timing import Timing
 from bot.storage import open_storage
-from bot.storage.jobs import JobKind, Jobs, JobState, NewJob
+from bot.storage.interfaces import Jobs
+from bot.storage.jobs import JobKind, JobState, NewJob
 
 TODAY = Timing()
 

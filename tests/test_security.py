@@ -16,11 +16,11 @@ import pytest
 from bot.crypto import KEY_FILENAME
 from bot.storage.jobs import JobKind, JobState, NewJob
 from handlers.gallery.callbacks import GalleryAction, GalleryButton, GalleryView
+from playground.providers.ailuna import KEY_ALICE, KEY_BOB
+from playground.providers.server import RecordedRequest
 from playground.telegram import BOT, Chat, Message, User
 from services.base import mask
 from tests.conftest import Serve
-from tests.fakes.ailuna import KEY_ALICE, KEY_BOB
-from tests.fakes.server import RecordedRequest
 from tests.harness import (
     ALICE,
     BOB,
@@ -303,26 +303,35 @@ SQL_METHODS = frozenset(
         "fetchall",
         "execute_fetchall",
         "insert",
+        "fetch",
+        "fetchrow",
+        "fetchval",
     }
 )
 PLACEHOLDER_HELPERS = frozenset({"_placeholders"})
 """Functions that return only "?, ?, ..." and so may build SQL."""
 NOT_LITERAL = {
     # The query layer passes on the SQL its callers wrote; each of those calls is checked here.
-    ("db.py", "Transaction.execute", "sql"),
-    ("db.py", "Transaction.insert", "sql"),
-    ("db.py", "Transaction.fetchone", "sql"),
-    ("db.py", "Transaction.fetchall", "sql"),
-    ("db.py", "Database.execute", "sql"),
-    ("db.py", "Database.insert", "sql"),
-    ("db.py", "Database.fetchone", "sql"),
-    ("db.py", "Database.fetchall", "sql"),
+    ("sqlite/db.py", "Transaction.execute", "sql"),
+    ("sqlite/db.py", "Transaction.insert", "sql"),
+    ("sqlite/db.py", "Transaction.fetchone", "sql"),
+    ("sqlite/db.py", "Transaction.fetchall", "sql"),
+    ("sqlite/db.py", "SqliteDatabase.execute", "sql"),
+    ("sqlite/db.py", "SqliteDatabase.insert", "sql"),
+    ("sqlite/db.py", "SqliteDatabase.fetchone", "sql"),
+    ("sqlite/db.py", "SqliteDatabase.fetchall", "sql"),
+    # The same on PostgreSQL, `?` placeholders numbered ($1, $2, …) on the way.
+    ("postgres/db.py", "_Statements.execute", "numbered(sql)"),
+    ("postgres/db.py", "_Statements.insert", "numbered(sql) + ' RETURNING id'"),
+    ("postgres/db.py", "_Statements.fetchone", "numbered(sql)"),
+    ("postgres/db.py", "_Statements.fetchall", "numbered(sql)"),
     # Joins column assignments written in _SETTABLE (never a caller's name) and "?" placeholders.
-    ("jobs.py", "Jobs.transition", "sql"),
+    ("sql/jobs.py", "SqlJobs.transition", "sql"),
     # The migration scripts are constants of migrations.py, split into statements.
-    ("migrations.py", "_apply", "statement"),
+    ("sqlite/migrations.py", "_apply", "statement"),
+    ("postgres/migrations.py", "_apply", "script"),
     # PRAGMA takes no parameters; the version is an int counted by the code.
-    ("migrations.py", "_apply", "f'PRAGMA user_version = {int(target)}'"),
+    ("sqlite/migrations.py", "_apply", "f'PRAGMA user_version = {int(target)}'"),
 }
 """SQL built at run time, each safe for the reason above; anything new must be added here."""
 
@@ -384,12 +393,13 @@ def _sql_arguments(path: Path) -> Iterator[tuple[str, ast.expr]]:
 def test_sql_takes_values_only_as_parameters() -> None:
     dynamic: set[tuple[str, str, str]] = set()
     calls = 0
-    for path in sorted((ROOT / "bot" / "storage").glob("*.py")):
+    storage = ROOT / "bot" / "storage"
+    for path in sorted(storage.rglob("*.py")):
         constants = _module_constants(ast.parse(path.read_text(), str(path)))
         for function, sql in _sql_arguments(path):
             calls += 1
             if not _literal(sql, constants):
-                dynamic.add((path.name, function, ast.unparse(sql)))
+                dynamic.add((path.relative_to(storage).as_posix(), function, ast.unparse(sql)))
     assert calls > 30  # the scan sees the queries
     assert dynamic == NOT_LITERAL
 

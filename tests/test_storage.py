@@ -1,4 +1,5 @@
-"""The SQLite storage: schema migrations, repositories, atomicity, and no secret in clear."""
+"""The storage on both backends (SQLite, PostgreSQL): repositories, atomicity, caches, and no
+secret in clear."""
 
 from __future__ import annotations
 
@@ -6,26 +7,26 @@ import asyncio
 import itertools
 import logging
 import random
-import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 
 from bot.crypto import DecryptionError, SecretBox, load_or_create_key
 from bot.storage import Storage, open_storage
-from bot.storage.db import DB_FILENAME, Database
-from bot.storage.jobs import TERMINAL, UNFINISHED, JobKind, JobRecord, Jobs, JobState, NewJob
-from bot.storage.migrations import MIGRATIONS, SchemaTooNewError, migrate
-from bot.storage.recent import Recent
-from bot.storage.tokens import SqliteSessionTokenStore
-from bot.storage.users import UserRecord, Users
+from bot.storage.jobs import TERMINAL, UNFINISHED, JobKind, JobRecord, JobState, NewJob
+from bot.storage.postgres.migrations import MIGRATIONS as POSTGRES_MIGRATIONS
+from bot.storage.sql.tokens import SqlSessionTokenStore
+from bot.storage.sql.users import SqlUsers
+from bot.storage.sqlite.migrations import MIGRATIONS as SQLITE_MIGRATIONS
+from bot.storage.users import UserRecord
 from services.base import mask
 from services.codexaeternum import SessionTokenStore
 from services.describepicture import HourlyQuota, MemoryQuotaStore, QuotaStore
+from tests.conftest import TEST_KEYS_SECRET as KEY
+from tests.postgres import table_contents
 
 API_KEY = "SECRET-KEY-1234567890"
 SESSION_TOKEN = "SESSION-TOKEN-ABCDEFGHIJ"
@@ -33,21 +34,23 @@ APP_ID = "APPID-SECRET-0987654321"
 CODEX_SECRET = "CODEX-SECRET-5555555555"
 
 
+async def open_backend(backend: dict[str, Any], data_dir: Path) -> Storage:
+    """The storage on the backend the `backend` fixture chose."""
+    return await open_storage(
+        data_dir=data_dir,
+        keys_secret=backend.get("keys_secret"),
+        database_url=backend.get("database_url"),
+    )
+
+
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await open_storage(data_dir=tmp_path, keys_secret=None)
+async def storage(backend: dict[str, Any], tmp_path: Path) -> AsyncIterator[Storage]:
+    opened = await open_backend(backend, tmp_path)
     yield opened
     await opened.close()
 
 
-async def _user_version(path: Path) -> int:
-    async with aiosqlite.connect(path) as conn, conn.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    assert row is not None
-    return int(row[0])
-
-
-def _job(**changes: Any) -> NewJob:
+def new_job(**changes: Any) -> NewJob:
     return replace(
         NewJob(
             kind=JobKind.GENERATE,
@@ -68,58 +71,24 @@ def _job(**changes: Any) -> NewJob:
 # Migrations and the database
 
 
-async def test_fresh_database_is_at_the_latest_version_in_wal_mode(storage: Storage) -> None:
-    row = await storage.db.fetchone("PRAGMA journal_mode")
-    assert row is not None and row[0] == "wal"
-    tables = await storage.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
-    assert {"users", "credentials", "session_tokens", "quota_hits", "jobs"} <= {
-        r["name"] for r in tables
-    }
-    await storage.close()
-    assert await _user_version(storage.db.path) == len(MIGRATIONS)
+def test_both_backends_have_the_same_schema_versions() -> None:
+    assert len(POSTGRES_MIGRATIONS) == len(SQLITE_MIGRATIONS)
 
 
-async def test_reopening_keeps_data_and_runs_no_migration_again(tmp_path: Path) -> None:
-    first = await open_storage(data_dir=tmp_path, keys_secret=None)
+async def test_reopening_keeps_data_and_runs_no_migration_again(
+    backend: dict[str, Any], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = await open_backend(backend, tmp_path)
     await first.users.touch(5, telegram_language="es")
     await first.close()
-    second = await open_storage(data_dir=tmp_path, keys_secret=None)
+    with caplog.at_level(logging.INFO):
+        second = await open_backend(backend, tmp_path)
     user = await second.users.get(5)
+    version = await second.db.schema_version()
     await second.close()
     assert user is not None and user.telegram_language == "es"
-    assert await _user_version(tmp_path / DB_FILENAME) == len(MIGRATIONS)
-
-
-async def test_an_appended_migration_runs_once(tmp_path: Path) -> None:
-    path = tmp_path / DB_FILENAME
-    v2 = "CREATE TABLE runs (n INTEGER NOT NULL); INSERT INTO runs (n) VALUES (1);"
-    async with aiosqlite.connect(path, isolation_level=None) as conn:
-        await migrate(conn)
-        await migrate(conn, (*MIGRATIONS, v2))
-        await migrate(conn, (*MIGRATIONS, v2))
-        rows = list(await conn.execute_fetchall("SELECT n FROM runs"))
-    assert [tuple(r) for r in rows] == [(1,)]
-    assert await _user_version(path) == len(MIGRATIONS) + 1
-
-
-async def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path) -> None:
-    path = tmp_path / DB_FILENAME
-    broken = "CREATE TABLE half (n INTEGER); INSERT INTO no_such_table VALUES (1);"
-    async with aiosqlite.connect(path, isolation_level=None) as conn:
-        with pytest.raises(sqlite3.OperationalError):
-            await migrate(conn, (*MIGRATIONS, broken))
-        names = list(await conn.execute_fetchall("SELECT name FROM sqlite_master"))
-    assert "half" not in {r[0] for r in names}
-    assert "jobs" in {r[0] for r in names}
-    assert await _user_version(path) == len(MIGRATIONS)
-
-
-async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / DB_FILENAME
-    with sqlite3.connect(path) as conn:
-        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
-    with pytest.raises(SchemaTooNewError, match="newer Iris"):
-        await Database.open(path)
+    assert version == len(SQLITE_MIGRATIONS)
+    assert "migrated" not in caplog.text
 
 
 async def test_a_transaction_rolls_back_and_counts_no_write(storage: Storage) -> None:
@@ -165,14 +134,6 @@ async def test_a_read_never_sees_another_coroutines_open_transaction(storage: St
     with pytest.raises(RuntimeError, match="undo"):
         await insert_read_undo()
     assert await asyncio.wait_for(reads[0], 5) == 0
-
-
-async def test_using_the_database_inside_its_own_transaction_is_an_error(
-    storage: Storage,
-) -> None:
-    with pytest.raises(RuntimeError, match="Transaction's methods"):
-        async with storage.db.transaction():
-            await storage.db.fetchone("SELECT 1")
 
 
 # Users
@@ -222,6 +183,7 @@ async def test_user_language_settings_active_and_count(storage: Storage) -> None
 
 async def test_a_read_racing_a_write_never_leaves_the_old_record_cached(storage: Storage) -> None:
     users = storage.users
+    assert isinstance(users, SqlUsers)
     await users.touch(4, telegram_language="en")
     languages = itertools.cycle(["ru", "es", None])
     # The read starts 0..7 event-loop steps before the write: every interleaving of the two.
@@ -260,89 +222,9 @@ async def test_masked_credentials_follow_every_write(storage: Storage) -> None:
     assert await credentials.masked(6) == {"ailuna": "aaaa…aaaa"}
 
 
-class _Reads:
-    """A table for Recent: counts reads; `gate` holds them until set."""
-
-    def __init__(self) -> None:
-        self.rows = {1: "one", 2: "two", 3: "three"}
-        self.reads = 0
-        self.gate = asyncio.Event()
-        self.gate.set()
-        self.failures = 0
-        """Reads still to fail."""
-
-    def of(self, key: int) -> Callable[[], Awaitable[str | None]]:
-        async def read() -> str | None:
-            self.reads += 1
-            row = self.rows.get(key)  # read now, answered when the gate opens
-            await self.gate.wait()
-            if self.failures:
-                self.failures -= 1
-                raise sqlite3.OperationalError("disk I/O error")
-            return row
-
-        return read
-
-
-async def test_recent_keeps_the_most_recently_used_entries() -> None:
-    recent: Recent[int, str] = Recent(2)
-    table = _Reads()
-    for key in (1, 2, 1, 3):  # 2 is the least recently used when 3 comes
-        await recent.load(key, table.of(key))
-    assert table.reads == 3
-    assert await recent.load(1, table.of(1)) == "one"
-    assert await recent.load(3, table.of(3)) == "three"
-    assert table.reads == 3
-    assert await recent.load(2, table.of(2)) == "two"
-    assert table.reads == 4
-    assert await recent.load(9, table.of(9)) is None  # no row: nothing kept
-    assert await recent.load(9, table.of(9)) is None
-    assert table.reads == 6
-
-
-async def test_concurrent_loads_of_one_key_share_a_single_read() -> None:
-    recent: Recent[int, str] = Recent(10)
-    table = _Reads()
-    table.gate.clear()
-    loads = [asyncio.create_task(recent.load(1, table.of(1))) for _ in range(50)]
-    await asyncio.sleep(0)
-    table.gate.set()
-    assert await asyncio.gather(*loads) == ["one"] * 50
-    assert table.reads == 1
-
-
-async def test_a_write_during_a_read_keeps_the_old_value_out() -> None:
-    recent: Recent[int, str] = Recent(10)
-    table = _Reads()
-    table.gate.clear()
-    first = asyncio.create_task(recent.load(1, table.of(1)))
-    await asyncio.sleep(0)
-    table.rows[1] = "uno"  # written while the read was in flight...
-    recent.forget(1)  # ...and forgotten after the write, as every writer does
-    table.gate.set()
-    assert await first == "one"
-    assert await recent.load(1, table.of(1)) == "uno"
-
-
-async def test_a_failed_shared_read_lets_each_waiter_read_for_itself() -> None:
-    recent: Recent[int, str] = Recent(10)
-    table = _Reads()
-    table.gate.clear()
-    table.failures = 1
-    first = asyncio.create_task(recent.load(1, table.of(1)))
-    await asyncio.sleep(0)
-    second = asyncio.create_task(recent.load(1, table.of(1)))
-    await asyncio.sleep(0)
-    table.gate.set()
-    with pytest.raises(sqlite3.OperationalError):
-        await first
-    assert await second == "one"
-    assert table.reads == 2
-
-
 async def _stored_user(storage: Storage, user_id: int) -> UserRecord:
     """The user as the table holds it, in UserRecord's shape."""
-    fresh = Users(storage.db)
+    fresh = SqlUsers(storage.db)
     user = await fresh.get(user_id)
     assert user is not None
     return user
@@ -372,7 +254,7 @@ async def test_credentials_put_get_masked_delete(storage: Storage) -> None:
 
 
 async def test_a_blob_moved_to_another_row_counts_as_missing(
-    storage: Storage, caplog: pytest.LogCaptureFixture
+    storage: Storage, backend: dict[str, Any], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Decision: a credential that does not decrypt is treated as missing, with a warning."""
     credentials, db = storage.credentials, storage.db
@@ -395,36 +277,9 @@ async def test_a_blob_moved_to_another_row_counts_as_missing(
 
     row = await db.fetchone("SELECT secret FROM credentials WHERE user_id = 2")
     assert row is not None
-    box = SecretBox(load_or_create_key(keys_secret=None, data_dir=storage.db.path.parent))
+    box = SecretBox(load_or_create_key(keys_secret=backend.get("keys_secret"), data_dir=tmp_path))
     with pytest.raises(DecryptionError):
         box.decrypt(row["secret"], aad=b"cred:2:gptunnel")
-
-
-async def test_database_files_never_hold_a_secret_in_clear(tmp_path: Path) -> None:
-    storage = await open_storage(data_dir=tmp_path, keys_secret=None)
-    await storage.credentials.put(1, "gptunnel", [API_KEY], masked=mask(API_KEY))
-    await storage.credentials.put(1, "describepicture", [APP_ID], masked=mask(APP_ID))
-    await storage.credentials.put(1, "codexaeternum", ["a@b.c", CODEX_SECRET], masked="a@b.c")
-    await storage.tokens.set("cachekey", SESSION_TOKEN)
-    await HourlyQuota(storage.quota).acquire(APP_ID)
-    await storage.jobs.create(_job(prompt="VISIBLE-PROMPT-314159"), now=1.0)
-    secrets = [API_KEY, APP_ID, CODEX_SECRET, SESSION_TOKEN]
-
-    def scan() -> bytes:
-        files = [tmp_path / f"{DB_FILENAME}{suffix}" for suffix in ("", "-wal", "-shm")]
-        return b"".join(f.read_bytes() for f in files if f.exists())
-
-    while_open = scan()
-    assert (tmp_path / f"{DB_FILENAME}-wal").stat().st_size > 0
-    # The scan does see clear text that is meant to be stored, so it would see a secret.
-    assert b"VISIBLE-PROMPT-314159" in while_open
-    assert mask(API_KEY).encode() in while_open
-    await storage.close()
-    after_close = scan()
-    assert b"VISIBLE-PROMPT-314159" in after_close
-    for secret in secrets:
-        assert secret.encode() not in while_open
-        assert secret.encode() not in after_close
 
 
 # Session tokens
@@ -448,7 +303,7 @@ async def test_an_undecryptable_token_is_missing(
     storage: Storage, caplog: pytest.LogCaptureFixture
 ) -> None:
     await storage.tokens.set("k1", SESSION_TOKEN)
-    other_key = SqliteSessionTokenStore(storage.db, SecretBox(bytes(32)))
+    other_key = SqlSessionTokenStore(storage.db, SecretBox(bytes(32)))
     with caplog.at_level(logging.WARNING):
         assert await other_key.get("k1") is None
     assert "does not decrypt" in caplog.text
@@ -493,17 +348,17 @@ async def test_concurrent_acquires_never_exceed_the_limit(storage: Storage) -> N
 
 
 async def test_quota_behaves_like_the_memory_store(storage: Storage) -> None:
-    memory, sqlite = MemoryQuotaStore(), storage.quota
+    memory, stored = MemoryQuotaStore(), storage.quota
     rng = random.Random(7)
     now = 1000.0
     for _ in range(200):
         now += rng.choice((0.0, 0.5, 3.0, 20.0))
         limit = rng.choice((2, 3, 5))
         key = rng.choice(("x", "y"))
-        assert await sqlite.try_acquire(
+        assert await stored.try_acquire(
             key, now=now, window=30, limit=limit
         ) == await memory.try_acquire(key, now=now, window=30, limit=limit)
-        assert await sqlite.used(key, now=now, window=30) == await memory.used(
+        assert await stored.used(key, now=now, window=30) == await memory.used(
             key, now=now, window=30
         )
 
@@ -512,7 +367,7 @@ async def test_quota_behaves_like_the_memory_store(storage: Storage) -> None:
 
 
 async def test_job_create_and_get(storage: Storage) -> None:
-    created = await storage.jobs.create(_job(), now=10.0)
+    created = await storage.jobs.create(new_job(), now=10.0)
     assert created.state is JobState.QUEUED
     assert (created.created_at, created.updated_at, created.finished_at) == (10.0, 10.0, None)
     assert created.options == {"ar": "16:9"}
@@ -528,7 +383,7 @@ async def test_job_create_and_get(storage: Storage) -> None:
 
 async def test_transition_is_a_compare_and_set(storage: Storage) -> None:
     jobs = storage.jobs
-    job = await jobs.create(_job(), now=1.0)
+    job = await jobs.create(new_job(), now=1.0)
     results = await asyncio.gather(
         *(
             jobs.transition(job.id, to=JobState.SUBMITTING, expect={JobState.QUEUED}, now=2.0)
@@ -553,7 +408,7 @@ async def test_transition_is_a_compare_and_set(storage: Storage) -> None:
 
 async def test_transition_fields_and_finished_at(storage: Storage) -> None:
     jobs = storage.jobs
-    job = await jobs.create(_job(kind=JobKind.DESCRIBE, input_file_id="AgAC"), now=1.0)
+    job = await jobs.create(new_job(kind=JobKind.DESCRIBE, input_file_id="AgAC"), now=1.0)
     assert await jobs.transition(job.id, to=JobState.SUBMITTING, now=2.0, started_at=2.0)
     assert await jobs.transition(
         job.id, to=JobState.DELIVERING, now=3.0, result_text="a fox", attempts=1
@@ -566,7 +421,7 @@ async def test_transition_fields_and_finished_at(storage: Storage) -> None:
     assert (done.state, done.started_at, done.finished_at) == (JobState.DONE, 2.0, 4.0)
     assert (done.result_text, done.attempts, done.result_message_id) == ("a fox", 1, 77)
 
-    other = await jobs.create(_job(), now=1.0)
+    other = await jobs.create(new_job(), now=1.0)
     assert await jobs.transition(other.id, to=JobState.FAILED, now=9.0, error="auth")
     failed = await jobs.get(other.id)
     assert failed is not None and (failed.error, failed.finished_at) == ("auth", 9.0)
@@ -574,7 +429,7 @@ async def test_transition_fields_and_finished_at(storage: Storage) -> None:
 
 @pytest.mark.parametrize("column", ["state", "prompt", "user_id", "id; DROP TABLE jobs"])
 async def test_transition_refuses_other_columns(storage: Storage, column: str) -> None:
-    job = await storage.jobs.create(_job(), now=1.0)
+    job = await storage.jobs.create(new_job(), now=1.0)
     fields: dict[str, Any] = {column: "x"}
     with pytest.raises(ValueError, match="cannot set"):
         await storage.jobs.transition(job.id, to=JobState.SUBMITTING, now=2.0, **fields)
@@ -582,9 +437,9 @@ async def test_transition_refuses_other_columns(storage: Storage, column: str) -
 
 
 async def test_unfinished_and_active_for_user(storage: Storage) -> None:
-    jobs: Jobs = storage.jobs
+    jobs = storage.jobs
     created: list[JobRecord] = [
-        await jobs.create(_job(user_id=1 + i % 2), now=float(i)) for i in range(6)
+        await jobs.create(new_job(user_id=1 + i % 2), now=float(i)) for i in range(6)
     ]
     ends = {0: JobState.DONE, 2: JobState.CANCELLED, 3: JobState.POLLING, 4: JobState.TIMED_OUT}
     for index, state in ends.items():
@@ -595,3 +450,22 @@ async def test_unfinished_and_active_for_user(storage: Storage) -> None:
     assert [j.id for j in await jobs.active_for_user(2)] == [created[i].id for i in (1, 3, 5)]
     assert await jobs.active_for_user(1) == []
     assert set(JobState) - UNFINISHED == TERMINAL
+
+
+async def test_postgres_tables_never_hold_a_secret_in_clear(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    storage = await open_backend({"database_url": postgres_url, "keys_secret": KEY}, tmp_path)
+    await storage.credentials.put(1, "gptunnel", [API_KEY], masked=mask(API_KEY))
+    await storage.credentials.put(1, "describepicture", [APP_ID], masked=mask(APP_ID))
+    await storage.credentials.put(1, "codexaeternum", ["a@b.c", CODEX_SECRET], masked="a@b.c")
+    await storage.tokens.set("cachekey", SESSION_TOKEN)
+    await HourlyQuota(storage.quota).acquire(APP_ID)
+    await storage.jobs.create(new_job(prompt="VISIBLE-PROMPT-314159"), now=1.0)
+    await storage.close()
+    contents = await table_contents(postgres_url)
+    # The scan does see clear text that is meant to be stored, so it would see a secret.
+    assert b"VISIBLE-PROMPT-314159" in contents
+    assert mask(API_KEY).encode() in contents
+    for secret in (API_KEY, APP_ID, CODEX_SECRET, SESSION_TOKEN):
+        assert secret.encode() not in contents

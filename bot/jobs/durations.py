@@ -7,7 +7,7 @@ import statistics
 from collections import deque
 from collections.abc import Iterable
 
-from bot.storage.jobs import Jobs
+from bot.storage.interfaces import Jobs
 
 logger = logging.getLogger(__name__)
 

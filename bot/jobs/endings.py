@@ -19,11 +19,11 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
 from bot.error_texts import code_text, error_code, error_text
+from bot.jobs.buttons import retry_keyboard
 from bot.jobs.notifier import Notifier
 from bot.jobs.steps import NoCredentialError
 from bot.jobs.texts import interrupted_text
 from bot.jobs.timing import Timing
-from bot.keyboards import retry_keyboard
 from bot.logs import job_context, origin
 from bot.providers import display_name
 from bot.storage import Storage
@@ -78,8 +78,12 @@ class JobEndings:
         """Send the kept result, record every message it took, and close the job."""
         first: int | None = None
         if job.kind is JobKind.GENERATE:
-            first = await self._notifier.send_image(job)
-            await self._jobs.add_message(job.id, chat_id=job.chat_id, message_id=first)
+            sent = await self._notifier.send_image(job)
+            first = sent.message_id
+            if sent.file_id is not None:  # shared again inline by this id, with no upload
+                await self._jobs.set_result_file_id(job.id, sent.file_id)
+            if first is not None and job.inline_message_id is None:
+                await self._jobs.add_message(job.id, chat_id=job.chat_id, message_id=first)
         else:
             assert job.result_text is not None
             async for message_id in self._notifier.send_answer(job, job.result_text, notice=notice):
@@ -115,7 +119,6 @@ class JobEndings:
         ):
             return  # already cancelled or finished: nothing more to say
         await self.tell(job, text or code_text(code, provider=display_name(job.provider)))
-        self._notifier.spent(job)
 
     async def tell(
         self,
@@ -164,5 +167,6 @@ class JobEndings:
             shown = await self.tell(
                 job, interrupted_text(job), reply_markup=retry_keyboard(job.id), patiently=True
             )
+        self._notifier.spent(job)
         if shown is not None:
             await self._jobs.set_result_message(job.id, shown)

@@ -16,11 +16,12 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, ReplyParamete
 
 from bot.formatting import CAPTION_LIMIT, escape, shorten, split_text
 from bot.imaging import ImageWorkers
+from bot.jobs.buttons import cancel_keyboard, inline_result_keyboard, result_keyboard
 from bot.jobs.files import EXTENSIONS, JobFiles
+from bot.jobs.inline import INLINE_SHOWN, InlineMessages, SentImage, framed
 from bot.jobs.texts import working_text
 from bot.jobs.timing import Timing
-from bot.keyboards import cancel_keyboard, result_keyboard
-from bot.outbox import Outbox, Priority, sending_as
+from bot.outbox import Outbox, Priority, Superseded, sending_as
 from bot.providers import display_name
 from bot.storage.jobs import JobKind, JobRecord
 from bot.telegram import delete_quietly, edit_text
@@ -30,6 +31,9 @@ logger = logging.getLogger(__name__)
 PHOTO_UPLOADS = 32
 """Results converted and sent at once; the others wait holding no image. Telegram takes about
 30 messages a second from one bot, so more at once would not deliver sooner."""
+
+GROUP_STATUS_PATIENCE = 1.0
+"""Seconds a group's status message may wait for budget before the job goes on without it."""
 
 PROGRESS_SHARE = 0.1
 """The part of the bot's message budget that progress edits of all running jobs share."""
@@ -68,8 +72,10 @@ class Notifier:
         images: ImageWorkers,
         timing: Timing,
         running: Callable[[], int],
+        storage_chat_id: int | None = None,
     ) -> None:
         self._bot = bot
+        self.inline = InlineMessages(bot=bot, storage_chat_id=storage_chat_id)
         self._outbox = outbox
         self._files = files
         self._images = images
@@ -91,9 +97,10 @@ class Notifier:
         *,
         reply_markup: InlineKeyboardMarkup | None = None,
         priority: Priority = Priority.ANSWER,
+        within: float | None = None,
     ) -> int:
         """A new message in the target's chat and topic, answering its request; its id."""
-        with sending_as(priority):
+        with sending_as(priority, within=within):
             message = await self._bot.send_message(
                 chat_id=target.chat_id,
                 message_thread_id=target.thread_id,
@@ -105,22 +112,43 @@ class Notifier:
 
     async def open_status(self, job: JobRecord, text: str) -> int | None:
         """The job's status message with its Cancel button; None where a group's budget is
-        better kept for results (the job runs on, and /tasks can cancel it)."""
-        if job.chat_type != "private" and not self._outbox.has_room(job.chat_id, Priority.STATUS):
+        better kept for results (the job runs on, and /tasks can cancel it). An inline job's
+        status is its inline message (None: it has no id in a chat)."""
+        if job.inline_message_id is not None:
+            self._spent[job.id] += 1
+            with sending_as(Priority.STATUS):
+                await self.inline.edit(
+                    job.inline_message_id, framed(job, text), cancel_keyboard(job.id)
+                )
+            return None
+        group = job.chat_type != "private"
+        if group and not self._outbox.has_room(job.chat_id, Priority.STATUS):
             logger.info("no status message: the group's message budget is kept for results")
             return None
         self._spent[job.id] += 1
-        return await self.send(
-            Target.of(job), text, reply_markup=cancel_keyboard(job.id), priority=Priority.STATUS
-        )
+        try:
+            return await self.send(
+                Target.of(job),
+                text,
+                reply_markup=cancel_keyboard(job.id),
+                priority=Priority.STATUS,
+                # Others may have taken the room since: a group's status is not worth a wait.
+                within=GROUP_STATUS_PATIENCE if group else None,
+            )
+        except Superseded:
+            logger.info("no status message: the group's budget was taken meanwhile")
+            return None
 
     async def update_status(self, job: JobRecord, text: str, *, final: bool = False) -> bool:
         """Change the status text (coalesced unless `final`); False when the message is gone."""
-        if job.status_message_id is None:
+        if job.status_message_id is None and job.inline_message_id is None:
             return False
         self._spent[job.id] += 1
         markup = None if final else cancel_keyboard(job.id)
         with sending_as(Priority.ANSWER if final else Priority.PROGRESS):
+            if job.inline_message_id is not None:
+                return await self.inline.edit(job.inline_message_id, framed(job, text), markup)
+            assert job.status_message_id is not None
             return await edit_text(
                 self._bot,
                 chat_id=job.chat_id,
@@ -135,6 +163,9 @@ class Notifier:
         """Show an outcome in the job's status message, or in a new message if there is none
         (or it is gone); the id of the message that shows it."""
         self._spent[job.id] += 1
+        if job.inline_message_id is not None:
+            await self.inline.edit(job.inline_message_id, framed(job, text), reply_markup)
+            return INLINE_SHOWN
         if job.status_message_id is not None and await edit_text(
             self._bot,
             chat_id=job.chat_id,
@@ -145,24 +176,32 @@ class Notifier:
             return job.status_message_id
         return await self.send(Target.of(job), text, reply_markup=reply_markup)
 
-    async def send_image(self, job: JobRecord) -> int:
-        """Send the kept result as a photo (converted if Telegram needs it) with its buttons."""
+    async def send_image(self, job: JobRecord) -> SentImage:
+        """Send the kept result as a photo (converted if Telegram needs it) with its buttons;
+        an inline job's goes into its inline message."""
         path = self._files.result_file(job)
         assert path is not None
         async with self._upload_slot():
             photo = await self._images.photo_from_file(path)
             extension = EXTENSIONS.get(photo.mime_type, "jpg")
+            upload = BufferedInputFile(photo.data, filename=f"iris-{job.id}.{extension}")
             target = Target.of(job)
             self._spent[job.id] += 1
+            if job.inline_message_id is not None:
+                self._spent[job.id] += 1
+                return await self.inline.show_photo(
+                    job, upload, caption=caption(job), reply_markup=inline_result_keyboard(job)
+                )
             message = await self._bot.send_photo(
                 chat_id=job.chat_id,
                 message_thread_id=target.thread_id,
-                photo=BufferedInputFile(photo.data, filename=f"iris-{job.id}.{extension}"),
+                photo=upload,
                 caption=caption(job),
                 reply_markup=result_keyboard(job),
                 reply_parameters=target.reply,
             )
-        return message.message_id
+        file_id = message.photo[-1].file_id if message.photo else None
+        return SentImage(message.message_id, file_id)
 
     async def send_answer(
         self, job: JobRecord, answer: str, *, notice: str | None = None
@@ -176,8 +215,9 @@ class Notifier:
             yield await self.send(target if index == 0 else _unanswering(target), part)
 
     async def remove_status(self, job: JobRecord) -> None:
-        """Delete the status message once the result is shown."""
-        if job.status_message_id is not None:
+        """Delete the status message once the result is shown (an inline job's status became
+        the result itself)."""
+        if job.status_message_id is not None and job.inline_message_id is None:
             await delete_quietly(self._bot, chat_id=job.chat_id, message_id=job.status_message_id)
 
     @asynccontextmanager
@@ -202,11 +242,12 @@ class Notifier:
         action = "upload_photo" if job.kind is JobKind.GENERATE else "typing"
         last_edit = started
         next_action, next_edit = started, started + self._edit_every()
-        alive = job.status_message_id is not None
+        inline = job.inline_message_id is not None
+        alive = job.status_message_id is not None or inline
         while True:
             now = time.monotonic()
             try:
-                if now >= next_action:
+                if now >= next_action and not inline:  # an inline message has no chat to act in
                     next_action = now + self._timing.action_every
                     with sending_as(Priority.PROGRESS):
                         await self._bot.send_chat_action(

@@ -70,6 +70,7 @@ class JobRunner:
         images: ImageWorkers,
         durations: ProviderDurations,
         timing: Timing | None = None,
+        storage_chat_id: int | None = None,
     ) -> None:
         self._bot = bot
         self._jobs = storage.jobs
@@ -101,6 +102,7 @@ class JobRunner:
             images=images,
             timing=self._timing,
             running=lambda: self._queues.running,
+            storage_chat_id=storage_chat_id,
         )
         self._endings = JobEndings(
             storage=storage, notifier=self.notifier, timing=self._timing, i18n=i18n
@@ -233,10 +235,12 @@ class JobRunner:
         logger.info("user %d reached the daily limit on the operator's keys", new.user_id)
         with self._i18n.context(), self._i18n.use_locale(new.language):
             keyboard = deep_link_keyboard(await create_start_link(self._bot, KEYS_DEEP_LINK))
+            text = daily_limit_text(self._daily_limit)
+            if new.inline_message_id is not None:
+                await self.notifier.inline.edit(new.inline_message_id, text, keyboard)
+                return False
             target = Target(new.chat_id, new.thread_id, new.request_message_id)
-            await self.notifier.send(
-                target, daily_limit_text(self._daily_limit), reply_markup=keyboard
-            )
+            await self.notifier.send(target, text, reply_markup=keyboard)
         return False
 
     async def cancel(self, job: JobRecord) -> bool:
@@ -252,6 +256,7 @@ class JobRunner:
             logger.info("cancelled")
         with self._i18n.context(), self._i18n.use_locale(job.language):
             await self.notifier.update_status(job, cancelled_text(), final=True)
+        self.notifier.spent(job)
         return True
 
     def _spawn(self, job: JobRecord) -> None:
@@ -262,11 +267,14 @@ class JobRunner:
     async def _run(self, job: JobRecord) -> None:
         # Every log line of this task, the services' included, carries the job id.
         with job_context(job.id), self._i18n.context(), self._i18n.use_locale(job.language):
-            async with self._endings.guard(job), self._queues.turn(job, self.notifier):
-                current = await self._jobs.get(job.id)
-                if current is None or current.state not in UNFINISHED:
-                    return  # cancelled while it waited for its turn
-                await self._work(current)
+            try:
+                async with self._endings.guard(job), self._queues.turn(job, self.notifier):
+                    current = await self._jobs.get(job.id)
+                    if current is None or current.state not in UNFINISHED:
+                        return  # cancelled while it waited for its turn
+                    await self._work(current)
+            finally:
+                self.notifier.spent(job)  # counted until the job's task ends, then forgotten
 
     async def _work(self, job: JobRecord) -> None:
         """Obtain the result within the deadline, then deliver it however long Telegram takes."""

@@ -24,7 +24,7 @@ from bot.outbox.rules import (
     Priority,
     Superseded,
     cost,
-    current_priority,
+    current_sending,
     message_key,
 )
 
@@ -46,6 +46,8 @@ class _Entry:
     call: Call
     method: TelegramMethod[Any]
     waiters: list[asyncio.Future[Response[Any]]] = field(default_factory=list)
+    expires: float | None = None
+    """Loop time after which the call is not worth sending any more."""
 
     @property
     def scope(self) -> object:
@@ -59,7 +61,9 @@ class _Entry:
         for waiter in self.waiters:
             if waiter.done():
                 continue
-            if isinstance(result, BaseException):
+            if isinstance(result, asyncio.CancelledError):
+                waiter.cancel()
+            elif isinstance(result, BaseException):
                 waiter.set_exception(result)
             else:
                 waiter.set_result(result)
@@ -141,9 +145,11 @@ class Outbox(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        priority = current_priority()
+        sending = current_sending()
+        priority = sending.priority
         message = message_key(method) if method.__api_method__ in EDITS else None
-        future: asyncio.Future[Response[Any]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Response[Any]] = loop.create_future()
         pending = self._progress.get(message) if message is not None else None
         if priority is Priority.PROGRESS and pending is not None:
             # Only the newest text of a status is ever sent.
@@ -162,6 +168,7 @@ class Outbox(BaseRequestMiddleware):
                 call=_bind(make_request, bot, method),
                 method=method,
                 waiters=[future],
+                expires=None if sending.within is None else loop.time() + sending.within,
             )
             self._queues[priority].append(entry)
             if priority is Priority.PROGRESS and message is not None:
@@ -204,6 +211,10 @@ class Outbox(BaseRequestMiddleware):
                 if not entry.wanted():
                     self._forget(entry)
                     continue
+                if entry.expires is not None and now >= entry.expires:
+                    self._forget(entry)
+                    entry.settle(Superseded(method=entry.method, message="no budget in time"))
+                    continue
                 scope = entry.scope
                 if scope in held or scope in self._busy:
                     kept.append(entry)
@@ -214,6 +225,8 @@ class Outbox(BaseRequestMiddleware):
                     held.add(scope)
                     pause = self._budget.paused_until(entry.chat)
                     wait = pause - now if pause > now else self.pacing.tick
+                    if entry.expires is not None:
+                        wait = min(wait, entry.expires - now)
                     delay = wait if delay is None else min(delay, wait)
                     kept.append(entry)
             queue[:] = kept

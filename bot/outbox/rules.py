@@ -64,28 +64,40 @@ class Pacing:
     """How soon a call held back by a full bucket is looked at again."""
 
 
-_priority: contextvars.ContextVar[Priority] = contextvars.ContextVar(
-    "outbox_priority", default=Priority.ANSWER
+@dataclass(frozen=True, slots=True)
+class Sending:
+    """How calls made here go out: their priority, and how long they are worth waiting for."""
+
+    priority: Priority = Priority.ANSWER
+    within: float | None = None
+    """Seconds after which a call still waiting is dropped (Superseded); None: never."""
+
+
+_ANSWERS = Sending()
+_sending: contextvars.ContextVar[Sending | None] = contextvars.ContextVar(
+    "outbox_sending", default=None
 )
 
 
 @contextmanager
-def sending_as(priority: Priority) -> Iterator[None]:
-    """Calls made inside this block go out with `priority` (default: ANSWER)."""
-    token = _priority.set(priority)
+def sending_as(priority: Priority, *, within: float | None = None) -> Iterator[None]:
+    """Calls made inside this block go out with `priority` (default: ANSWER); with `within`,
+    a call that found no budget in that many seconds is dropped instead of sent late."""
+    token = _sending.set(Sending(priority, within))
     try:
         yield
     finally:
-        _priority.reset(token)
+        _sending.reset(token)
 
 
-def current_priority() -> Priority:
-    """The priority of calls made here and now."""
-    return _priority.get()
+def current_sending() -> Sending:
+    """How calls made here and now go out."""
+    return _sending.get() or _ANSWERS
 
 
 class Superseded(TelegramAPIError):
-    """A progress edit replaced by a newer text, or made pointless by a final one; not sent."""
+    """Not sent: a progress edit replaced by a newer text or made pointless by a final one, or
+    a call that found no budget within its time."""
 
 
 def message_key(method: TelegramMethod[Any]) -> tuple[object, ...] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
 
@@ -67,9 +68,13 @@ def operator_credentials(settings: Settings) -> dict[str, Credential]:
 
 def log_secrets(settings: Settings) -> list[str]:
     """Every secret value of the settings, for the log redaction filter: the bot token, the
-    operator's credentials, KEYS_SECRET and WEBHOOK_SECRET."""
+    operator's credentials, KEYS_SECRET, WEBHOOK_SECRET and DATABASE_URL (and its password)."""
     secrets = [settings.bot_token.get_secret_value()]
     secrets += [part for c in operator_credentials(settings).values() for part in c.to_parts()]
+    if settings.database_url is not None:
+        url = settings.database_url.get_secret_value()
+        password = urlsplit(url).password or ""
+        secrets += [url, password, unquote(password)]
     for optional in (settings.keys_secret, settings.webhook_secret):
         if optional is not None:
             secrets.append(optional.get_secret_value())

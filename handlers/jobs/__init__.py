@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 
-from bot.callbacks import JobAction, JobButton
+from bot.jobs.buttons import JobAction, JobButton
 from handlers.jobs.buttons import again, cancel, favorite, original, other_ratio
 from handlers.jobs.pressed import PressedJob
 from handlers.jobs.tasks import tasks

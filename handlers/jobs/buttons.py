@@ -9,9 +9,8 @@ from aiogram.types import CallbackQuery, FSInputFile, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import JobAction, JobButton
+from bot.jobs.buttons import JobAction, JobButton, result_keyboard
 from bot.jobs.runner import JobRunner
-from bot.keyboards import result_keyboard
 from bot.keychain import KeyChain
 from bot.storage import Storage
 from bot.storage.jobs import JobRecord

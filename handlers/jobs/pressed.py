@@ -9,13 +9,14 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import JobAction
+from bot.jobs.buttons import JobAction
 from bot.storage import Storage
 from handlers.common.stale import no_longer_valid
 
 
 class PressedJob(BaseMiddleware):
-    """Passes the button's job on as `job`: it exists, is in this chat and is the presser's.
+    """Passes the button's job on as `job`: it exists, is in this chat (or this inline message)
+    and is the presser's.
 
     Otherwise the presser is told why not and no handler runs.
     """
@@ -30,8 +31,12 @@ class PressedJob(BaseMiddleware):
         button: JobAction = data["callback_data"]
         storage: Storage = data["storage"]
         job = await storage.jobs.get(button.job_id)
-        chat_id = event.message.chat.id if event.message else None
-        if job is None or job.chat_id != chat_id:
+        if event.inline_message_id is not None:
+            here = job is not None and job.inline_message_id == event.inline_message_id
+        else:
+            chat_id = event.message.chat.id if event.message else None
+            here = job is not None and job.chat_id == chat_id and job.inline_message_id is None
+        if job is None or not here:
             await no_longer_valid(event)
             return None
         if job.user_id != event.from_user.id:

@@ -6,7 +6,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import escape, shorten
-from bot.keyboards import tasks_keyboard
+from bot.jobs.buttons import tasks_keyboard
 from bot.providers import display_name
 from bot.storage import Storage
 from handlers.jobs.state_texts import state_text

@@ -11,7 +11,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import pick_language
 from bot.storage import Storage
-from bot.storage.users import UserRecord, Users
+from bot.storage.interfaces import Users
+from bot.storage.users import UserRecord
 from bot.telegram import edit_text
 from handlers.common.stale import no_longer_valid
 from handlers.settings.callbacks import PreferenceAction

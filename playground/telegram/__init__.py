@@ -3,6 +3,7 @@ and the benchmark play the users (see `FakeBotApi`)."""
 
 from playground.telegram.emulator import CallHook, DownloadHook, FakeBotApi
 from playground.telegram.errors import ApiError
+from playground.telegram.inline import InlineAnswer, InlineResult, ResultsButton
 from playground.telegram.limits import COUNTED_METHODS, Bucket, Limits, Rate
 from playground.telegram.model import (
     BOT,
@@ -35,11 +36,14 @@ __all__ = [
     "EntitiesError",
     "Entity",
     "FakeBotApi",
+    "InlineAnswer",
+    "InlineResult",
     "Limits",
     "Message",
     "Picture",
     "PictureDecoder",
     "Rate",
+    "ResultsButton",
     "Topic",
     "UploadedFile",
     "User",

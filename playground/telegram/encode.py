@@ -80,6 +80,8 @@ def message_json(state: State, m: Message, *, nested: bool = True) -> dict[str, 
         "date": m.date,
         "chat": chat_json(state, state.chats[m.chat_id]),
     }
+    if m.via_bot:
+        out["via_bot"] = BOT_USER
     if m.thread_id is not None:
         out["message_thread_id"] = m.thread_id
         out["is_topic_message"] = True

@@ -85,7 +85,7 @@ class FileStore:
         """A photo the bot sends: an upload (checked as Telegram does) or a known file id."""
         upload = upload_of(value, files, what)
         if upload is None:
-            return self._photo_sets[self.known(value, "photo").file_id]
+            return self.photo_sizes(self.known(value, "photo").file_id)
         if len(upload.data) > MAX_PHOTO:
             raise bad("PHOTO_SAVE_FILE_INVALID")
         try:
@@ -96,6 +96,10 @@ class FileStore:
         if w + h > 10_000 or max(w, h) > 20 * min(w, h):
             raise bad("PHOTO_INVALID_DIMENSIONS")
         return self.save_photo(upload.data, picture)
+
+    def photo_sizes(self, file_id: str) -> tuple[str, ...]:
+        """Every size of the photo one of whose sizes has this file id."""
+        return self._photo_sets[file_id]
 
     def bot_document(self, value: Any, files: Files, what: str) -> StoredFile:
         """A document the bot sends: an upload or a known file id."""

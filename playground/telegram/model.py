@@ -111,11 +111,20 @@ class Message:
     """The name of the topic this service message opened."""
     deleted: bool = False
     edits: int = 0
+    via_bot: bool = False
+    """Sent by a user through the bot's inline mode."""
+    inline_message_id: str | None = None
+    """The id the bot edits it by: only an inline message that came with a keyboard has one."""
 
     @property
     def from_bot(self) -> bool:
         """Whether the bot sent it."""
         return self.from_id == BOT_ID
+
+    @property
+    def bot_editable(self) -> bool:
+        """Whether the bot may edit it and its buttons reach the bot: its own, or inline."""
+        return self.from_bot or self.inline_message_id is not None
 
     @property
     def photo(self) -> str | None:

@@ -7,12 +7,12 @@ from typing import Any
 
 from playground.telegram.content import user_entities
 from playground.telegram.encode import message_json, user_json
-from playground.telegram.inspector import Inspector
+from playground.telegram.inline_player import InlinePlayer
 from playground.telegram.model import Chat, MemberStatus, Message, User
 
 
-class Player(Inspector):
-    """Plays users: they write, send files, press buttons and open topics."""
+class Player(InlinePlayer):
+    """Plays users: they write, send files, press buttons, open topics and use inline mode."""
 
     # --- the chats ---------------------------------------------------------------------------
 
@@ -123,7 +123,7 @@ class Player(Inspector):
     def press(self, user: User, message: Message, callback_data: str) -> str:
         """The user presses a button of a bot message; returns the callback query id."""
         current = self.state.live(message.chat_id, message.message_id)
-        if current is None or not current.from_bot:
+        if current is None or not current.bot_editable:
             raise ValueError("only a bot message that still exists has buttons to press")
         if callback_data not in {b.callback_data for b in current.buttons}:
             raise ValueError(f"message {current.message_id} has no button {callback_data!r}")
@@ -132,6 +132,8 @@ class Player(Inspector):
     def press_data(self, user: User, message: Message, data: str) -> str:
         """A press carrying any data, as a tampering client sends it; the callback query id."""
         current = self.message(message.chat_id, message.message_id)
+        if current.inline_message_id is not None:
+            return self._press_inline(user, current, data)
         chat = self.state.chats[current.chat_id]
         self.state.enter(user, chat)
         query_id = self.state.next_query_id()

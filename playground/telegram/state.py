@@ -11,6 +11,7 @@ from typing import Any
 
 from playground.telegram.errors import ApiError, bad
 from playground.telegram.files import FileStore
+from playground.telegram.inline import InlineAnswer, InlineQuery
 from playground.telegram.journal import Journal
 from playground.telegram.model import (
     BOT_ID,
@@ -43,6 +44,18 @@ class State:
         self.commands: dict[tuple[str, int | None, int | None, str], list[dict[str, str]]] = {}
         self.open_queries: set[str] = set()
         self.answers: dict[str, CallbackAnswer] = {}
+        self.inline_mode = False
+        """getMe's supports_inline_queries: /setinline in @BotFather (off by default)."""
+        self.inline_feedback = False
+        """chosen_inline_result updates: /setinlinefeedback in @BotFather (off by default)."""
+        self.inline_queries: dict[str, InlineQuery] = {}
+        """Inline queries not answered yet, by id."""
+        self.inline_answers: dict[str, InlineAnswer] = {}
+        """What answerInlineQuery said, by query id."""
+        self.inline_messages: dict[str, tuple[int, int]] = {}
+        """Inline messages (with a keyboard) by inline_message_id: their chat and message id."""
+        self.outside: set[int] = set()
+        """Chats the bot is not in: users may use its inline mode there, it cannot send."""
         self.webhook: str | None = None
         """The URL setWebhook registered, if any."""
         self.polled = asyncio.Event()
@@ -119,6 +132,10 @@ class State:
         chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
         if chat is None:
             raise bad("chat not found")
+        if chat.id in self.outside:
+            if chat.type == "private":
+                raise bad("chat not found")
+            raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
         if sending and chat.type == "private" and chat.id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat

@@ -22,6 +22,8 @@ _STRING_FIELDS = frozenset(
         "parse_mode",
         "action",
         "callback_query_id",
+        "inline_query_id",
+        "next_offset",
         "file_id",
         "language_code",
         "url",

@@ -8,10 +8,10 @@ import pytest
 from aiogram import Bot
 from aiogram.client.telegram import TelegramAPIServer
 
+from playground.providers.server import LoopbackServer
 from playground.telegram import FakeBotApi
 from tests.conftest import Serve
 from tests.emulator.support import LoopbackSession
-from tests.fakes.server import LoopbackServer
 from tests.harness import TOKEN
 
 

@@ -19,6 +19,7 @@ from aiogram.types import (
 )
 from aiogram.types import Message as TgMessage
 
+from playground.providers.server import LoopbackServer
 from playground.telegram import (
     BOT_ID,
     Button,
@@ -36,7 +37,6 @@ from tests.emulator.support import (
     image,
     polling,
 )
-from tests.fakes.server import LoopbackServer
 from tests.harness import TOKEN
 
 

@@ -19,6 +19,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
 )
 
+from playground.providers.server import LoopbackServer
 from playground.telegram import (
     BOT,
     EntitiesError,
@@ -33,7 +34,6 @@ from tests.emulator.support import (
     GROUP,
     image,
 )
-from tests.fakes.server import LoopbackServer
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.types import BufferedInputFile, InputMediaPhoto, MediaUnion
 
+from playground.providers.server import LoopbackServer
 from playground.telegram import Chat, FakeBotApi, Limits, User
 from tests.conftest import Serve
 from tests.emulator.support import ALICE, ALICE_CHAT, GROUP, LoopbackSession, image
-from tests.fakes.server import LoopbackServer
 from tests.harness import TOKEN
 
 

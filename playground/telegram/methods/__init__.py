@@ -8,6 +8,7 @@ from playground.telegram.methods import (
     commands,
     editing,
     files,
+    inline,
     sending,
     updates,
 )
@@ -21,6 +22,7 @@ METHODS: dict[str, Method] = {
     **commands.METHODS,
     **chats.METHODS,
     **callbacks.METHODS,
+    **inline.METHODS,
 }
 """Every implemented method by its name."""
 

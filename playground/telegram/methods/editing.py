@@ -11,12 +11,21 @@ from playground.telegram.errors import NOT_MODIFIED, bad
 from playground.telegram.methods.base import Method
 from playground.telegram.model import BOT_ID, Message
 from playground.telegram.state import State
-from playground.telegram.wire import Files, Params, int_param
+from playground.telegram.wire import Files, Params, int_param, upload_of
+
+INLINE_UPLOAD = "can't upload a new file to an inline message: send a file_id or an HTTP URL"
+"""Assumed text: Telegram takes only a known file or a URL as an inline message's new media."""
 
 
 def _editable(state: State, params: Params) -> Message:
-    if params.get("inline_message_id"):
-        raise bad("message to edit not found")
+    inline_id = params.get("inline_message_id")
+    if inline_id:
+        # Only inline messages sent with a keyboard have an id the bot learns.
+        where = state.inline_messages.get(str(inline_id))
+        message = None if where is None else state.live(*where)
+        if message is None:
+            raise bad("MESSAGE_ID_INVALID")
+        return message
     chat = state.target(params, sending=False)
     message = state.live(chat.id, int_param(params, "message_id", 0))
     if message is None:
@@ -26,7 +35,7 @@ def _editable(state: State, params: Params) -> Message:
     return message
 
 
-def _edit(state: State, old: Message, params: Params, **changes: Any) -> dict[str, Any]:
+def _edit(state: State, old: Message, params: Params, **changes: Any) -> dict[str, Any] | bool:
     """The edited message; an edit without `reply_markup` drops the keyboard, as Telegram does."""
     markup = keyboard(params.get("reply_markup"))
     if "text" in changes or "caption" in changes:
@@ -34,7 +43,9 @@ def _edit(state: State, old: Message, params: Params, **changes: Any) -> dict[st
     new = replace(old, reply_markup=markup, **changes)
     if replace(new, parse_mode=old.parse_mode) == old:
         raise bad(NOT_MODIFIED)
-    return message_json(state, state.store(replace(new, edits=old.edits + 1)))
+    stored = state.store(replace(new, edits=old.edits + 1))
+    # An inline message is not the bot's to see: the edit answers True.
+    return True if params.get("inline_message_id") else message_json(state, stored)
 
 
 def _media_of(old: Message, what: str) -> None:
@@ -62,13 +73,17 @@ async def edit_message_caption(state: State, params: Params, files: Files) -> An
 async def edit_message_media(state: State, params: Params, files: Files) -> Any:
     """editMessageMedia: a photo or document in place of the old media."""
     old = _editable(state, params)
-    _media_of(old, "media")
+    inline = bool(params.get("inline_message_id"))
+    if not inline:  # an inline text message may become a photo; a chat's may not
+        _media_of(old, "media")
     media = params.get("media")
     if not isinstance(media, dict) or media.get("type") not in ("photo", "document"):
         raise bad("can't parse InputMedia JSON object")
+    if inline and upload_of(media.get("media"), files, "media"):
+        raise bad(INLINE_UPLOAD)
     text, entities = caption(media)
     content: dict[str, Any] = dict.fromkeys(("document", "document_name", "document_mime"))
-    content["photo_sizes"] = ()
+    content.update(photo_sizes=(), text=None)
     if media["type"] == "photo":
         content["photo_sizes"] = state.files.bot_photo(media.get("media"), files, "photo")
     else:

@@ -18,7 +18,7 @@ async def get_me(state: State, params: Params, files: Files) -> Any:
         **BOT_USER,
         "can_join_groups": True,
         "can_read_all_group_messages": False,
-        "supports_inline_queries": False,
+        "supports_inline_queries": state.inline_mode,
     }
 
 

@@ -1,0 +1,1 @@
+"""The PostgreSQL backend: a connection pool; several Iris processes may share the database."""

@@ -1,0 +1,1 @@
+"""The repositories, written once in SQL that both SQLite and PostgreSQL run."""
