@@ -60,6 +60,10 @@ class TimedGPTunnel:
         self._spans = spans
         self._tasks: dict[str, tuple[int, float]] = {}
         """Task id -> (user, when it is done)."""
+        self.slack: dict[int, float] = {}
+        """User -> seconds from their task being ready to the poll that found it."""
+        self.handed: dict[int, float] = {}
+        """User -> when the result image was served to the bot (the result in hand)."""
 
     def app(self) -> web.Application:
         """The fake's application behind the timing wrapper."""
@@ -79,9 +83,14 @@ class TimedGPTunnel:
         if known is None:
             return await handler(request)
         request[USER], done_at = known
-        if request.path == "/v1/media/result" and now() < done_at:
-            return web.json_response(self._processing(task_id))
-        return await handler(request)
+        if request.path == "/v1/media/result":
+            if now() < done_at:
+                return web.json_response(self._processing(task_id))
+            self.slack.setdefault(request[USER], now() - done_at)
+            return await handler(request)
+        response = await handler(request)
+        self.handed[request[USER]] = now()
+        return response
 
     async def _create(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         body = await request.json()
@@ -129,6 +138,8 @@ class SlowDescribePicture:
         self.fake = FakeDescribePicture(key=bytes.fromhex(PUBLISHED_KEY_HEX))
         self.seconds = 1.0
         self._owners: dict[str, int] = {}
+        self.handed: dict[int, float] = {}
+        """User -> when their description was answered (the result in hand)."""
 
     def add_user(self, user: int) -> str:
         """A fresh App ID with credits for this user."""
@@ -156,6 +167,7 @@ class SlowDescribePicture:
             user = self._owners.get(str(payload.get("appId")))
             if user is not None:
                 request[USER] = user
+                self.handed[user] = now()
         return response
 
 
@@ -210,10 +222,11 @@ class _Watch:
 class BenchBotApi(FakeBotApi):
     """The fake Bot API, timing every call by user and telling the driver when answers arrive."""
 
-    def __init__(self, token: str, spans: Spans) -> None:
-        # Flood limits off: the throughput bursts send several messages per chat at once, which
-        # Telegram would refuse until the bot paces its sending.
-        super().__init__(token, limits=None, decode_picture=decode_picture_once)
+    def __init__(self, token: str, spans: Spans, *, limits: bool) -> None:
+        """`limits`: Telegram's flood limits on, or off (the throughput ceiling)."""
+        super().__init__(
+            token, limits="telegram" if limits else None, decode_picture=decode_picture_once
+        )
         self.call_hooks.append(self._timed_call)
         self.download_hooks.append(self._timed_download)
         self._spans = spans

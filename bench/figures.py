@@ -21,11 +21,25 @@ class RunFigures:
     steps: int
     completed: int
     wall_s: float
+    provider_s: float
+    """The providers' own time: no bot could finish sooner."""
     floor_s: float
+    """The true floor: max(provider time, counted calls / TELEGRAM_RATE)."""
+    flood_errors: int
+    """429 answers the emulator gave the bot during the run."""
+    counted_calls_per_job: float
+    """Calls Telegram counts against the limits (sends and edits) carried out, over N."""
     update_p50_ms: float
     update_p99_ms: float
     job_p50_ms: float
     job_p99_ms: float
+    delivery_p50_ms: float | None
+    delivery_p99_ms: float | None
+    """From the provider handing over the result to the photo or answer arriving at Telegram;
+    None when the run had no generation or describe job."""
+    poll_slack_p50_s: float | None
+    poll_slack_p99_s: float | None
+    """From a GPTunnel job being ready to the poll that found it; None without generations."""
     peak_rss_mb: float
     rss_per_job_kb: float
     cpu_ms_per_job: float
@@ -39,7 +53,7 @@ class RunFigures:
 
     @property
     def wall_ratio(self) -> float:
-        """Wall time for all jobs over the provider's own time for one."""
+        """Wall time for all jobs over the true floor."""
         return self.wall_s / self.floor_s if self.floor_s else math.nan
 
 
@@ -106,6 +120,11 @@ def overhead_ms(spans: Sequence[Span], step: Step, end: float | None) -> float |
         return None
     waited = end - step.sent
     return 1000 * (waited - fake_time(spans, step.sent, end, step.side))
+
+
+def optional_percentile(values: Sequence[float], q: float) -> float | None:
+    """The percentile, or None for no values (a figure the run had nothing for)."""
+    return percentile(values, q) if values else None
 
 
 def percentile(values: Sequence[float], q: float) -> float:

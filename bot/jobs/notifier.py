@@ -240,6 +240,7 @@ class Notifier:
     async def _report_progress(self, job: JobRecord) -> None:
         started = time.monotonic()
         action = "upload_photo" if job.kind is JobKind.GENERATE else "typing"
+        last_edit = started
         next_action, next_edit = started, started + self._edit_every()
         inline = job.inline_message_id is not None
         alive = job.status_message_id is not None or inline
@@ -252,8 +253,11 @@ class Notifier:
                         await self._bot.send_chat_action(
                             chat_id=job.chat_id, message_thread_id=job.thread_id, action=action
                         )
+                # Planned when fewer jobs may have run (a burst starts one by one): due again
+                # at the interval the load asks for now.
+                next_edit = max(next_edit, last_edit + self._edit_every())
                 if alive and now >= next_edit:
-                    next_edit = now + self._edit_every()
+                    last_edit, next_edit = now, now + self._edit_every()
                     if self._outbox.has_room(job.chat_id, Priority.PROGRESS):
                         alive = await self.update_status(job, working_text(job, int(now - started)))
             except TelegramAPIError as e:
