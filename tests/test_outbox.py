@@ -237,3 +237,26 @@ async def test_a_call_not_worth_a_wait_is_dropped_when_no_budget_comes_in_time(
     with sending_as(Priority.STATUS, within=0.01), pytest.raises(Superseded):
         await bot.send_message(GROUP.id, "working… 0 s")
     assert "working… 0 s" not in [m.text for m in fake.bot_messages(GROUP.id)]
+
+
+async def test_only_a_few_counted_calls_are_on_their_way_at_once(
+    api: tuple[FakeBotApi, LoopbackServer],
+) -> None:
+    """Telegram counts a call when it arrives: calls held up on the way must not pile up and
+    arrive in a bunch the bot's bucket never saw."""
+    fake, server = api
+    outbox = Outbox(Pacing(rate=300, in_flight=2, tick=0.005))
+    session = AiohttpSession(api=TelegramAPIServer.from_base(server.url))
+    session.middleware(outbox)
+    async with Bot(TOKEN, session=session) as bot:
+        held = [fake.hold_next("sendMessage"), fake.hold_next("sendMessage")]
+        sends = [asyncio.create_task(bot.send_message(user.id, "hello")) for user in USERS[:4]]
+        await fake.wait_until(lambda: len(fake.calls_of("sendMessage")) == 2)
+        # The other two wait in the outbox while both are on their way.
+        assert outbox.waiting == 2
+        held[0].set()
+        await fake.wait_until(lambda: len(fake.calls_of("sendMessage")) == 3)
+        held[1].set()
+        await asyncio.gather(*sends)
+        await outbox.close()
+    assert len(fake.calls_of("sendMessage")) == 4

@@ -80,9 +80,15 @@ class Budget:
         """Both buckets could take the call now, leaving what its priority must leave free."""
         if self.paused_until(chat) > asyncio.get_running_loop().time():
             return False
-        return _fits(self._global, cost, priority) and (
+        return _fits(self._global, cost, priority, margin=self.in_flight) and (
             chat is None or _fits(self._chat(chat), cost, priority)
         )
+
+    @property
+    def in_flight(self) -> int:
+        """Counted calls allowed on their way at once, and kept free in the bot's bucket (a
+        third of it at most, so a small TELEGRAM_RATE still sends)."""
+        return max(1, min(self._pacing.in_flight, int(self._global.max_rate / 3)))
 
     async def spend(self, chat: int | str | None, cost: int) -> None:
         """Take the call's share of both buckets; call only right after fits() said yes, so
@@ -114,9 +120,9 @@ class Budget:
         self._prune_at = max(PRUNE_AT, 2 * len(self._chats))
 
 
-def _fits(limiter: AsyncLimiter, cost: int, priority: Priority) -> bool:
-    """Answers may use the whole bucket; status messages leave half of it, progress three
-    quarters (at least one call), so a result never waits behind decoration."""
+def _fits(limiter: AsyncLimiter, cost: int, priority: Priority, *, margin: float = 0.0) -> bool:
+    """Answers may use the whole bucket (less `margin`); status messages leave half of it,
+    progress three quarters (at least one call), so a result never waits behind decoration."""
     size = limiter.max_rate
     headroom = 0.0 if priority is Priority.ANSWER else max(1.0, size * _RESERVE[priority])
-    return cost <= size and limiter.has_capacity(min(cost + headroom, size))
+    return cost <= size and limiter.has_capacity(min(cost + max(headroom, margin), size))

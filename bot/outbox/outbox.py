@@ -84,6 +84,8 @@ class Outbox(BaseRequestMiddleware):
         self._queues: tuple[list[_Entry], ...] = ([], [], [])
         self._progress: dict[tuple[object, ...], _Entry] = {}
         self._busy: set[object] = set()
+        self._in_flight = 0
+        """Counted calls on their way to Telegram (at most the budget's in_flight)."""
         """Scopes with a call in flight: one at a time keeps them in order."""
         self._seq = count()
         self._wakeup = asyncio.Event()
@@ -229,7 +231,11 @@ class Outbox(BaseRequestMiddleware):
                     entry.settle(Superseded(method=entry.method, message="no budget in time"))
                     continue
                 scope = entry.scope
-                if scope in held or scope in self._busy:
+                if (
+                    scope in held
+                    or scope in self._busy
+                    or self._in_flight >= self._budget.in_flight
+                ):
                     kept.append(entry)
                 elif self._budget.fits(entry.chat, entry.cost, entry.priority):
                     await self._budget.spend(entry.chat, entry.cost)
@@ -248,6 +254,7 @@ class Outbox(BaseRequestMiddleware):
     def _launch(self, entry: _Entry) -> None:
         self._forget(entry)
         self._busy.add(entry.scope)
+        self._in_flight += 1
         task = asyncio.create_task(self._send(entry), name="outbox-send")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -274,6 +281,7 @@ class Outbox(BaseRequestMiddleware):
             self.sent += 1
             entry.settle(result)
         finally:
+            self._in_flight -= 1
             self._busy.discard(entry.scope)
             self._wakeup.set()
 
