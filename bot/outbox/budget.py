@@ -86,9 +86,10 @@ class Budget:
 
     @property
     def in_flight(self) -> int:
-        """Counted calls allowed on their way at once, and kept free in the bot's bucket (a
-        third of it at most, so a small TELEGRAM_RATE still sends)."""
-        return max(1, min(self._pacing.in_flight, int(self._global.max_rate / 3)))
+        """Counted calls allowed on their way at once, and kept free in the bot's bucket."""
+        if self._pacing.in_flight is not None:
+            return self._pacing.in_flight
+        return max(1, int(self._global.max_rate / 4))
 
     async def spend(self, chat: int | str | None, cost: int) -> None:
         """Take the call's share of both buckets; call only right after fits() said yes, so

@@ -62,10 +62,10 @@ class Pacing:
     """Twenty a minute in one group, supergroup or channel."""
     tick: float = 0.02
     """How soon a call held back by a full bucket is looked at again."""
-    in_flight: int = 8
-    """Counted calls on their way to Telegram at once. The outbox counts a call when it lets it
-    go, Telegram when it arrives; calls delayed on the way (a busy event loop, a full connection
-    pool) would arrive bunched. With at most this many in flight and as many calls of the bot's
+    in_flight: int | None = None
+    """Counted calls on their way to Telegram at once (None: a quarter of `rate`, 7 at 30/s).
+    The outbox counts a call when it lets it go, Telegram when it arrives; calls delayed on the
+    way (a busy event loop, a full connection pool) would arrive bunched. With at most this many in flight and as many calls of the bot's
     bucket kept free, a bunch can never exceed what Telegram still accepts."""
 
 
