@@ -65,8 +65,9 @@ class Pacing:
     in_flight: int | None = None
     """Counted calls on their way to Telegram at once (None: a quarter of `rate`, 7 at 30/s).
     The outbox counts a call when it lets it go, Telegram when it arrives; calls delayed on the
-    way (a busy event loop, a full connection pool) would arrive bunched. With at most this many in flight and as many calls of the bot's
-    bucket kept free, a bunch can never exceed what Telegram still accepts."""
+    way (a busy event loop, a full connection pool) would arrive bunched. With at most this many
+    in flight and as many calls of the bot's bucket kept free, a bunch can never exceed what
+    Telegram still accepts."""
 
 
 @dataclass(frozen=True, slots=True)
