@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import bisect
+import heapq
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -48,6 +48,8 @@ class _Entry:
     waiters: list[asyncio.Future[Response[Any]]] = field(default_factory=list)
     expires: float | None = None
     """Loop time after which the call is not worth sending any more."""
+    queued: bool = True
+    """Waiting in its scope's heap (and counted in `waiting`); False once taken out."""
 
     @property
     def scope(self) -> object:
@@ -81,12 +83,15 @@ class Outbox(BaseRequestMiddleware):
     def __init__(self, pacing: Pacing | None = None) -> None:
         self.pacing = pacing or Pacing()
         self._budget = Budget(self.pacing)
-        self._queues: tuple[list[_Entry], ...] = ([], [], [])
+        self._scopes: dict[object, list[tuple[int, int, _Entry]]] = {}
+        """Per scope, its waiting calls by (priority, seq); taken-out entries are skipped."""
+        self._expiring: list[tuple[float, int, _Entry]] = []
+        self._waiting = 0
         self._progress: dict[tuple[object, ...], _Entry] = {}
         self._busy: set[object] = set()
+        """Scopes with a call in flight: one at a time keeps them in order."""
         self._in_flight = 0
         """Counted calls on their way to Telegram (at most the budget's in_flight)."""
-        """Scopes with a call in flight: one at a time keeps them in order."""
         self._seq = count()
         self._wakeup = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
@@ -103,7 +108,7 @@ class Outbox(BaseRequestMiddleware):
     @property
     def waiting(self) -> int:
         """Calls waiting for budget."""
-        return sum(len(queue) for queue in self._queues)
+        return self._waiting
 
     @property
     def share(self) -> float:
@@ -149,10 +154,12 @@ class Outbox(BaseRequestMiddleware):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for queue in self._queues:
-            for entry in queue:
-                entry.settle(asyncio.CancelledError())
-            queue.clear()
+        for heap in self._scopes.values():
+            for _, _, entry in heap:
+                if entry.queued:
+                    self._unqueue(entry)
+                    entry.settle(asyncio.CancelledError())
+        self._scopes.clear()
 
     async def _enqueue(
         self,
@@ -185,7 +192,9 @@ class Outbox(BaseRequestMiddleware):
                 waiters=[future],
                 expires=None if sending.within is None else loop.time() + sending.within,
             )
-            self._queues[priority].append(entry)
+            self._queue(entry)
+            if entry.expires is not None:
+                heapq.heappush(self._expiring, (entry.expires, entry.seq, entry))
             if priority is Priority.PROGRESS and message is not None:
                 self._progress[message] = entry
         self._wakeup.set()
@@ -200,7 +209,7 @@ class Outbox(BaseRequestMiddleware):
         pending = self._progress.pop(message, None) if message is not None else None
         if pending is None:
             return
-        self._queues[Priority.PROGRESS].remove(pending)
+        self._unqueue(pending)
         pending.settle(Superseded(method=method, message="superseded by a later change"))
         self.superseded += 1
 
@@ -217,42 +226,57 @@ class Outbox(BaseRequestMiddleware):
     async def _dispatch(self) -> float | None:
         """Send every call the budgets allow, best first; how long until another may go."""
         now = asyncio.get_running_loop().time()
-        delay: float | None = None
-        held: set[object] = set()
-        """Scopes where an earlier or better call waits: nothing behind it may overtake."""
-        for queue in self._queues:
-            kept: list[_Entry] = []
-            for entry in queue:
-                if not entry.wanted():
-                    self._forget(entry)
-                    continue
-                if entry.expires is not None and now >= entry.expires:
-                    self._forget(entry)
-                    entry.settle(Superseded(method=entry.method, message="no budget in time"))
-                    continue
-                scope = entry.scope
-                if (
-                    scope in held
-                    or scope in self._busy
-                    or self._in_flight >= self._budget.in_flight
-                ):
-                    kept.append(entry)
-                elif self._budget.fits(entry.chat, entry.cost, entry.priority):
-                    await self._budget.spend(entry.chat, entry.cost)
-                    self._launch(entry)
-                else:
-                    held.add(scope)
-                    pause = self._budget.paused_until(entry.chat)
-                    wait = pause - now if pause > now else self.pacing.tick
-                    if entry.expires is not None:
-                        wait = min(wait, entry.expires - now)
-                    delay = wait if delay is None else min(delay, wait)
-                    kept.append(entry)
-            queue[:] = kept
+        delay = self._expire(now)
+        # Only each scope's first call may go (one at a time per chat), so only those compete.
+        heads = [head for head in map(self._head, list(self._scopes)) if head is not None]
+        heads.sort(key=lambda head: (head.priority, head.seq))
+        for entry in heads:
+            if self._in_flight >= self._budget.in_flight:
+                break  # woken again when one of them arrives
+            if self._budget.fits(entry.chat, entry.cost, entry.priority):
+                await self._budget.spend(entry.chat, entry.cost)
+                heapq.heappop(self._scopes[entry.scope])
+                self._launch(entry)
+                continue
+            pause = self._budget.paused_until(entry.chat)
+            wait = pause - now if pause > now else self.pacing.tick
+            delay = wait if delay is None else min(delay, wait)
         return delay
 
+    def _head(self, scope: object) -> _Entry | None:
+        """The scope's next call, if it has one and nothing of it is in flight."""
+        heap = self._scopes[scope]
+        while heap and not (heap[0][2].queued and heap[0][2].wanted()):
+            _, _, gone = heapq.heappop(heap)
+            if gone.queued:  # all who waited for it were cancelled
+                self._unqueue(gone)
+        if not heap:
+            del self._scopes[scope]
+            return None
+        return None if scope in self._busy else heap[0][2]
+
+    def _expire(self, now: float) -> float | None:
+        """Drop calls no longer worth sending; how long until the next one expires."""
+        while self._expiring and self._expiring[0][0] <= now:
+            _, _, entry = heapq.heappop(self._expiring)
+            if entry.queued:
+                self._unqueue(entry)
+                entry.settle(Superseded(method=entry.method, message="no budget in time"))
+        return self._expiring[0][0] - now if self._expiring else None
+
+    def _queue(self, entry: _Entry) -> None:
+        entry.queued = True
+        self._waiting += 1
+        heapq.heappush(self._scopes.setdefault(entry.scope, []), (entry.priority, entry.seq, entry))
+
+    def _unqueue(self, entry: _Entry) -> None:
+        entry.queued = False
+        self._waiting -= 1
+        if entry.message is not None and self._progress.get(entry.message) is entry:
+            del self._progress[entry.message]
+
     def _launch(self, entry: _Entry) -> None:
-        self._forget(entry)
+        self._unqueue(entry)
         self._busy.add(entry.scope)
         self._in_flight += 1
         task = asyncio.create_task(self._send(entry), name="outbox-send")
@@ -272,7 +296,7 @@ class Outbox(BaseRequestMiddleware):
             )
             # An answer goes first once the pause is over; the others keep their place.
             entry.seq = -1 if entry.priority is Priority.ANSWER else entry.seq
-            bisect.insort(self._queues[entry.priority], entry, key=lambda e: e.seq)
+            self._queue(entry)
         except BaseException as e:
             entry.settle(e)
             if isinstance(e, asyncio.CancelledError):
@@ -284,10 +308,6 @@ class Outbox(BaseRequestMiddleware):
             self._in_flight -= 1
             self._busy.discard(entry.scope)
             self._wakeup.set()
-
-    def _forget(self, entry: _Entry) -> None:
-        if entry.message is not None and self._progress.get(entry.message) is entry:
-            del self._progress[entry.message]
 
 
 def _bind(
