@@ -40,6 +40,7 @@ from bot.storage import Storage, open_storage
 from bot.storage.sqlite.lock import DataDirLock
 from bot.telegram import PatientRequests, ResponseModels
 from handlers import collect_routers
+from handlers.inline.pending import PendingRequests
 from services.http import new_session
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ async def create_application(
         keychain=keychain,
         runner=runner,
         images=images,
+        pending=PendingRequests(),
     )
     # Passed as `storage` to handlers; Dispatcher(storage=...) is the FSM's.
     dispatcher["storage"] = storage
