@@ -9,12 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -31,6 +28,7 @@ from bot.jobs.endings import JobEndings
 from bot.jobs.files import RESULT_RETENTION, JobFiles
 from bot.jobs.limits import Limits
 from bot.jobs.notifier import Notifier, Target
+from bot.jobs.paid import PaidCalls
 from bot.jobs.queue import UserQueues
 from bot.jobs.steps import JobSteps
 from bot.jobs.texts import cancelled_text, daily_limit_text
@@ -44,8 +42,6 @@ from bot.storage.jobs import UNFINISHED, JobKind, JobRecord, JobState, NewJob
 from services.registry import Providers
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 _TELEGRAM_UNREACHABLE = (TelegramNetworkError, TelegramServerError)
 """Telegram failures that pass: a result is kept and sent again later, never dropped."""
@@ -81,7 +77,7 @@ class JobRunner:
         self._timing = timing or Timing()
         self._files = JobFiles(bot=bot, results_dir=results_dir)
         self._stopping = asyncio.Event()
-        self._paid_calls: dict[int, asyncio.Event] = {}
+        self._paid = PaidCalls()
         self._queues = UserQueues(limits.user_max_jobs)
         self._steps = JobSteps(
             storage=storage,
@@ -92,7 +88,7 @@ class JobRunner:
             limits=limits,
             timing=self._timing,
             stopping=self._stopping,
-            paid_call=self._paid_call,
+            paid_call=self._paid.call,
             durations=durations,
         )
         self.notifier = Notifier(
@@ -175,11 +171,7 @@ class JobRunner:
         task id, the answer), so the next start resumes it instead of reporting it interrupted.
         """
         self._stopping.set()
-        in_flight = [event.wait() for event in self._paid_calls.values()]
-        if in_flight:
-            logger.info("waiting for %d paid calls in flight", len(in_flight))
-            with suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*in_flight), grace)
+        await self._paid.settle(grace)
         tasks = [*self._tasks.values(), *self._notices]
         for task in tasks:
             task.cancel()
@@ -294,14 +286,3 @@ class JobRunner:
                 obtained, notice = described if described is not None else (None, None)
         if obtained is not None:
             await self._endings.patiently(lambda: self._endings.deliver(obtained, notice))
-
-    @asynccontextmanager
-    async def _paid_call(self, job: JobRecord) -> AsyncIterator[None]:
-        """A paid call and the recording of its outcome, which a graceful stop waits for."""
-        done = asyncio.Event()
-        self._paid_calls[job.id] = done
-        try:
-            yield
-        finally:
-            done.set()
-            del self._paid_calls[job.id]
