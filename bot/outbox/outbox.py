@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from itertools import count
 from typing import Any, cast
 
@@ -17,6 +15,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 
 from bot.outbox.budget import Budget
+from bot.outbox.entry import Entry, bind
 from bot.outbox.rules import (
     COUNTED_METHODS,
     EDITS,
@@ -29,46 +28,6 @@ from bot.outbox.rules import (
 )
 
 logger = logging.getLogger(__name__)
-
-Call = Callable[[], Awaitable[Response[Any]]]
-
-
-@dataclass(eq=False, slots=True)
-class _Entry:
-    """One call waiting for budget, and everyone waiting for its answer."""
-
-    priority: Priority
-    seq: int
-    chat: int | str | None
-    message: tuple[object, ...] | None
-    """The message an edit changes, for coalescing; None for sends."""
-    cost: int
-    call: Call
-    method: TelegramMethod[Any]
-    waiters: list[asyncio.Future[Response[Any]]] = field(default_factory=list)
-    expires: float | None = None
-    """Loop time after which the call is not worth sending any more."""
-    queued: bool = True
-    """Waiting in its scope's heap (and counted in `waiting`); False once taken out."""
-
-    @property
-    def scope(self) -> object:
-        """What keeps calls in order: the chat, or the inline message."""
-        return self.chat if self.chat is not None else self.message
-
-    def wanted(self) -> bool:
-        return any(not waiter.done() for waiter in self.waiters)
-
-    def settle(self, result: Response[Any] | BaseException) -> None:
-        for waiter in self.waiters:
-            if waiter.done():
-                continue
-            if isinstance(result, asyncio.CancelledError):
-                waiter.cancel()
-            elif isinstance(result, BaseException):
-                waiter.set_exception(result)
-            else:
-                waiter.set_result(result)
 
 
 class Outbox(BaseRequestMiddleware):
@@ -83,11 +42,11 @@ class Outbox(BaseRequestMiddleware):
     def __init__(self, pacing: Pacing | None = None) -> None:
         self.pacing = pacing or Pacing()
         self._budget = Budget(self.pacing)
-        self._scopes: dict[object, list[tuple[int, int, _Entry]]] = {}
+        self._scopes: dict[object, list[tuple[int, int, Entry]]] = {}
         """Per scope, its waiting calls by (priority, seq); taken-out entries are skipped."""
-        self._expiring: list[tuple[float, int, _Entry]] = []
+        self._expiring: list[tuple[float, int, Entry]] = []
         self._waiting = 0
-        self._progress: dict[tuple[object, ...], _Entry] = {}
+        self._progress: dict[tuple[object, ...], Entry] = {}
         self._busy: set[object] = set()
         """Scopes with a call in flight: one at a time keeps them in order."""
         self._in_flight = 0
@@ -175,19 +134,19 @@ class Outbox(BaseRequestMiddleware):
         pending = self._progress.get(message) if message is not None else None
         if priority is Priority.PROGRESS and pending is not None:
             # Only the newest text of a status is ever sent.
-            pending.call, pending.method = _bind(make_request, bot, method), method
+            pending.call, pending.method = bind(make_request, bot, method), method
             pending.waiters.append(future)
             self.superseded += 1
         else:
             if message is not None and priority is not Priority.PROGRESS:
                 self._drop_progress(message, method)
-            entry = _Entry(
+            entry = Entry(
                 priority=priority,
                 seq=next(self._seq),
                 chat=getattr(method, "chat_id", None),
                 message=message,
                 cost=cost(method),
-                call=_bind(make_request, bot, method),
+                call=bind(make_request, bot, method),
                 method=method,
                 waiters=[future],
                 expires=None if sending.within is None else loop.time() + sending.within,
@@ -243,7 +202,7 @@ class Outbox(BaseRequestMiddleware):
             delay = wait if delay is None else min(delay, wait)
         return delay
 
-    def _head(self, scope: object) -> _Entry | None:
+    def _head(self, scope: object) -> Entry | None:
         """The scope's next call, if it has one and nothing of it is in flight."""
         heap = self._scopes[scope]
         while heap and not (heap[0][2].queued and heap[0][2].wanted()):
@@ -264,18 +223,18 @@ class Outbox(BaseRequestMiddleware):
                 entry.settle(Superseded(method=entry.method, message="no budget in time"))
         return self._expiring[0][0] - now if self._expiring else None
 
-    def _queue(self, entry: _Entry) -> None:
+    def _queue(self, entry: Entry) -> None:
         entry.queued = True
         self._waiting += 1
         heapq.heappush(self._scopes.setdefault(entry.scope, []), (entry.priority, entry.seq, entry))
 
-    def _unqueue(self, entry: _Entry) -> None:
+    def _unqueue(self, entry: Entry) -> None:
         entry.queued = False
         self._waiting -= 1
         if entry.message is not None and self._progress.get(entry.message) is entry:
             del self._progress[entry.message]
 
-    def _launch(self, entry: _Entry) -> None:
+    def _launch(self, entry: Entry) -> None:
         self._unqueue(entry)
         self._busy.add(entry.scope)
         self._in_flight += 1
@@ -283,7 +242,7 @@ class Outbox(BaseRequestMiddleware):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, entry: _Entry) -> None:
+    async def _send(self, entry: Entry) -> None:
         try:
             result = await entry.call()
         except TelegramRetryAfter as e:
@@ -308,11 +267,3 @@ class Outbox(BaseRequestMiddleware):
             self._in_flight -= 1
             self._busy.discard(entry.scope)
             self._wakeup.set()
-
-
-def _bind(
-    make_request: NextRequestMiddlewareType[TelegramType],
-    bot: Bot,
-    method: TelegramMethod[TelegramType],
-) -> Call:
-    return lambda: make_request(bot, method)
