@@ -12,8 +12,9 @@ from aiogram.types import User as TgUser
 from bot.i18n import create_i18n
 from bot.middlewares import RateLimitMiddleware
 from playground.telegram import Chat
+from tests.checks import photo_bytes
 from tests.conftest import Serve
-from tests.harness import ALICE, BOB, GPTUNNEL_KEY, GROUP, iris_running, photo_bytes
+from tests.harness import ALICE, BOB, GPTUNNEL_KEY, GROUP, iris_running
 
 
 async def test_allowlist_refuses_strangers_everywhere(serve: Serve, tmp_path: Path) -> None:

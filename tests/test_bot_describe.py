@@ -12,6 +12,7 @@ from typing import Any
 from bot.formatting import split_text
 from playground.providers.codexaeternum import MAX_IMAGE_BYTES
 from playground.telegram import ApiCall, Chat, Message, User
+from tests.checks import photo_bytes, replied_to, text_has
 from tests.conftest import Serve
 from tests.harness import (
     ALICE,
@@ -23,9 +24,6 @@ from tests.harness import (
     Iris,
     fill_quota,
     iris_running,
-    photo_bytes,
-    replied_to,
-    text_has,
 )
 
 PHOTO = photo_bytes(seed=1)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from playground.providers.ailuna import KEY_ALICE, KEY_BOB
 from playground.telegram import Chat, Message, parse_html
+from tests.checks import photo_bytes
 from tests.conftest import Serve
 from tests.harness import (
     ALICE,
@@ -18,7 +19,6 @@ from tests.harness import (
     Iris,
     answer_of,
     iris_running,
-    photo_bytes,
 )
 
 PHOTO = photo_bytes(80, 60)

@@ -14,16 +14,9 @@ from bot.jobs import notifier
 from bot.jobs.timing import Timing
 from playground.providers.ailuna import KEY_ALICE
 from playground.telegram import User
+from tests.checks import photo_bytes
 from tests.conftest import Serve
-from tests.harness import (
-    ALICE,
-    BOB,
-    CODEX_EMAIL,
-    CODEX_SECRET,
-    GPTUNNEL_KEY,
-    iris_running,
-    photo_bytes,
-)
+from tests.harness import ALICE, BOB, CODEX_EMAIL, CODEX_SECRET, GPTUNNEL_KEY, iris_running
 
 CAROL = User(id=1003, first_name="Carol", language_code="en")
 

@@ -11,8 +11,9 @@ from PIL import Image
 
 from playground.providers.gptunnel import refuse
 from playground.telegram import ApiCall
+from tests.checks import text_has
 from tests.conftest import Serve
-from tests.harness import ALICE, BOB, GPTUNNEL_KEY, GROUP, Iris, iris_running, text_has
+from tests.harness import ALICE, BOB, GPTUNNEL_KEY, GROUP, Iris, iris_running
 
 
 def to_chat(chat_id: int) -> Callable[[ApiCall], bool]:

@@ -7,17 +7,9 @@ from pathlib import Path
 
 from bot.storage.jobs import JobKind, JobRecord, NewJob
 from playground.telegram import Chat, InlineAnswer, Message, User
+from tests.checks import photo_bytes
 from tests.conftest import Serve
-from tests.harness import (
-    ALICE,
-    BOB,
-    GPTUNNEL_KEY,
-    Iris,
-    creates,
-    iris_running,
-    photo_bytes,
-    provider_requests,
-)
+from tests.harness import ALICE, BOB, GPTUNNEL_KEY, Iris, creates, iris_running, provider_requests
 
 OUTSIDE = Chat(id=-100777, type="supergroup", title="Friends")
 """A chat the bot was never added to."""

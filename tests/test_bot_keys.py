@@ -16,6 +16,7 @@ from playground.providers.codexaeternum import Canned
 from playground.telegram import BOT, ApiCall, Button, Chat, Message, User
 from services.base import mask
 from services.codexaeternum import CodexAeternumCredential
+from tests.checks import assert_absent, db_bytes, text_of
 from tests.conftest import Serve
 from tests.harness import (
     ALICE,
@@ -26,11 +27,8 @@ from tests.harness import (
     GPTUNNEL_KEY,
     GROUP,
     Iris,
-    assert_absent,
-    db_bytes,
     iris_running,
     provider_requests,
-    text_of,
 )
 
 WRONG_CODEX_SECRET = "codex-wrong-secret-9876543210"

@@ -7,16 +7,9 @@ from pathlib import Path
 
 from bot.outbox import COUNTED_METHODS, Pacing, Priority
 from playground.telegram import Chat, User
+from tests.checks import photo_bytes
 from tests.conftest import Serve
-from tests.harness import (
-    ALICE,
-    GPTUNNEL_KEY,
-    GROUP,
-    ROOT,
-    bot_process,
-    iris_running,
-    photo_bytes,
-)
+from tests.harness import ALICE, GPTUNNEL_KEY, GROUP, ROOT, bot_process, iris_running
 from tests.test_e2e import pending_gptunnel_setup
 
 

@@ -18,6 +18,7 @@ from playground.providers.ailuna import KEY_ALICE
 from playground.telegram import ApiCall, Chat, Message, User
 from services.ailuna import STYLES
 from services.gptunnel import ASPECT_RATIOS
+from tests.checks import photo_bytes
 from tests.conftest import Serve
 from tests.harness import (
     ALICE,
@@ -29,7 +30,6 @@ from tests.harness import (
     GROUP,
     Iris,
     iris_running,
-    photo_bytes,
 )
 
 INVALID = "This button is no longer valid."

@@ -7,16 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from playground.telegram import Chat, FakeBotApi, Message
+from tests.checks import photo_bytes
 from tests.conftest import Serve
-from tests.harness import (
-    ALICE,
-    BOB,
-    DESCRIBE_APP_ID,
-    GPTUNNEL_KEY,
-    bot_process,
-    iris_running,
-    photo_bytes,
-)
+from tests.harness import ALICE, BOB, DESCRIBE_APP_ID, GPTUNNEL_KEY, bot_process, iris_running
 from tests.test_e2e import pending_gptunnel_setup
 
 FORUM = Chat.forum(-100777, "Studio")

@@ -21,6 +21,7 @@ from playground.providers.gptunnel import API_KEY, GPTunnelFake
 from playground.providers.server import LoopbackServer
 from playground.telegram import ApiCall, Chat, FakeBotApi, Message, User
 from services.describepicture import PUBLISHED_KEY_HEX
+from tests.checks import photo_bytes, text_has
 from tests.conftest import Serve
 from tests.harness import (
     ALICE,
@@ -30,8 +31,6 @@ from tests.harness import (
     TOKEN,
     bot_process,
     iris_running,
-    photo_bytes,
-    text_has,
 )
 
 FINAL = frozenset(state.value for state in TERMINAL)

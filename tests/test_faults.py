@@ -30,6 +30,7 @@ from playground.providers.gptunnel import (
     truncated,
 )
 from playground.telegram import Chat, Message
+from tests.checks import photo_bytes
 from tests.conftest import Serve
 from tests.harness import (
     ALICE,
@@ -40,7 +41,6 @@ from tests.harness import (
     Iris,
     creates,
     iris_running,
-    photo_bytes,
 )
 
 UNAVAILABLE = "GPTunnel is unavailable right now. Try again later."

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from playground.telegram import BOT, Chat, FakeBotApi, Message, User
+from tests.checks import photo_bytes, replied_to, text_has
 from tests.conftest import Serve
 from tests.harness import (
     ALICE,
@@ -21,11 +22,8 @@ from tests.harness import (
     Iris,
     answer_of,
     iris_running,
-    photo_bytes,
     provider_requests,
-    replied_to,
     status_deleted,
-    text_has,
 )
 
 USAGE = "Describe the image after /imagine"

@@ -18,8 +18,9 @@ from aiogram.types import Message
 from bot.outbox import Outbox, Pacing, Priority, Superseded, sending_as
 from playground.providers.server import LoopbackServer
 from playground.telegram import Chat, FakeBotApi, User
+from tests.checks import text_of
 from tests.conftest import Serve
-from tests.harness import TOKEN, text_of
+from tests.harness import TOKEN
 
 USERS = [User(id=2000 + i, first_name=f"U{i}", username=f"user{i}") for i in range(10)]
 ALICE, BOB = USERS[0], USERS[1]

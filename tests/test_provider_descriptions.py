@@ -25,6 +25,7 @@ from handlers.keys.texts import setkey_usage
 from handlers.settings.entries import BY_CODE
 from services.base import ImageDescriber, ImageGenerator
 from services.registry import Providers
+from tests.checks import text_of
 from tests.conftest import Serve
 from tests.harness import (
     ALICE,
@@ -34,7 +35,6 @@ from tests.harness import (
     GPTUNNEL_KEY,
     TOKEN,
     iris_running,
-    text_of,
 )
 from tests.test_bot_keys import answer_to
 

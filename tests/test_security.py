@@ -20,6 +20,7 @@ from playground.providers.ailuna import KEY_ALICE, KEY_BOB
 from playground.providers.server import RecordedRequest
 from playground.telegram import BOT, Chat, Message, User
 from services.base import mask
+from tests.checks import assert_absent, db_bytes, photo_bytes, text_of
 from tests.conftest import Serve
 from tests.harness import (
     ALICE,
@@ -33,12 +34,8 @@ from tests.harness import (
     TOKEN,
     Iris,
     answer_of,
-    assert_absent,
-    db_bytes,
     iris_running,
-    photo_bytes,
     status_deleted,
-    text_of,
 )
 
 PROVIDERS = ("gptunnel", "codexaeternum", "describepicture", "ailuna")

@@ -21,8 +21,9 @@ from aiohttp import web
 
 from bot.startup import REMIND_EVERY, wait_for_telegram
 from playground.telegram import Chat, FakeBotApi
+from tests.checks import text_has
 from tests.conftest import Serve
-from tests.harness import ALICE, ROOT, TOKEN, text_has
+from tests.harness import ALICE, ROOT, TOKEN
 from tests.test_bot_operations import free_port
 
 START_TIMEOUT = 30.0
