@@ -86,6 +86,6 @@ async def test_in_a_busy_group_status_messages_give_way_to_results(
         await iris.api.wait_until(lambda: len(iris.gptunnel.tasks) == len(members))
         statuses = [c for c in iris.api.calls_of("sendMessage") if c.chat_id == GROUP.id]
         assert len(statuses) == 2
-        assert all(iris.app.outbox.has_room(GROUP.id, Priority.ANSWER) for _ in range(1))
+        assert iris.app.outbox.has_room(GROUP.id, Priority.ANSWER)  # results still go
         iris.gptunnel.final_status = "done"
         await iris.api.wait_until(lambda: len(iris.api.calls_of("sendPhoto")) == 2)

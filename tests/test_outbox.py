@@ -65,6 +65,16 @@ def progress_edit(
     return asyncio.create_task(as_priority(Priority.PROGRESS, edit))
 
 
+async def queued(outbox: Outbox, count: int) -> None:
+    """Until `count` calls wait in the outbox: each gets there within a few turns of the event
+    loop (counted turns, not time)."""
+    for _ in range(1000):
+        if outbox.waiting >= count:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"{outbox.waiting} calls wait in the outbox, not {count}")
+
+
 async def fill_private_burst(bot: Bot, chat_id: int) -> Message:
     """Spend the chat's burst, so whatever comes next waits for budget."""
     sent = [await bot.send_message(chat_id, f"filler {i}") for i in range(3)]
@@ -110,14 +120,14 @@ async def test_answers_go_before_status_messages_and_progress(
     api: tuple[FakeBotApi, LoopbackServer], paced: tuple[Bot, Outbox]
 ) -> None:
     fake, _ = api
-    bot, _ = paced
+    bot, outbox = paced
     status = await fill_private_burst(bot, ALICE.id)
     mark = fake.mark()
     progress = progress_edit(bot, ALICE.id, status.message_id, "working… 5 s")
     new_status = asyncio.create_task(
         as_priority(Priority.STATUS, bot.send_message(ALICE.id, "another job: working"))
     )
-    await asyncio.sleep(0.01)  # both are waiting in the outbox before the answer comes
+    await queued(outbox, 2)  # both wait in the outbox before the answer comes
     await bot.send_message(ALICE.id, "the result")
     await asyncio.gather(progress, new_status)
     assert texts_after(fake, mark) == ["the result", "another job: working", "working… 5 s"]
@@ -141,12 +151,12 @@ async def test_a_final_edit_or_a_delete_drops_the_pending_progress(
     api: tuple[FakeBotApi, LoopbackServer], paced: tuple[Bot, Outbox]
 ) -> None:
     fake, _ = api
-    bot, _ = paced
+    bot, outbox = paced
     status = await fill_private_burst(bot, ALICE.id)
     other = await bot.send_message(BOB.id, "working… 0 s")
     mark = fake.mark()
     progress = progress_edit(bot, ALICE.id, status.message_id, "working… 5 s")
-    await asyncio.sleep(0.01)
+    await queued(outbox, 1)
     await bot.edit_message_text("✖️ Cancelled.", chat_id=ALICE.id, message_id=status.message_id)
     with pytest.raises(Superseded):
         await progress
@@ -155,7 +165,7 @@ async def test_a_final_edit_or_a_delete_drops_the_pending_progress(
     await bot.send_message(BOB.id, "x")
     await bot.send_message(BOB.id, "y")
     late = progress_edit(bot, BOB.id, other.message_id, "working… 9 s")
-    await asyncio.sleep(0.01)
+    await queued(outbox, 1)
     assert await bot.delete_message(BOB.id, other.message_id)
     with pytest.raises(Superseded):
         await late
@@ -206,8 +216,7 @@ async def test_chat_actions_are_skipped_while_answers_wait(
     assert await bot.send_chat_action(ALICE.id, "typing")
     await fill_private_burst(bot, ALICE.id)
     waiting = asyncio.create_task(bot.send_message(ALICE.id, "the result"))
-    await asyncio.sleep(0.01)
-    assert outbox.waiting == 1
+    await queued(outbox, 1)
     assert await bot.send_chat_action(ALICE.id, "typing")
     await waiting
     assert len(fake.calls_of("sendChatAction")) == 1
@@ -221,7 +230,7 @@ async def test_calls_still_waiting_at_close_are_cancelled(
     bot, outbox = paced
     await fill_private_burst(bot, ALICE.id)
     waiting = asyncio.create_task(bot.send_message(ALICE.id, "too late"))
-    await asyncio.sleep(0.01)
+    await queued(outbox, 1)
     await outbox.close()
     with pytest.raises(asyncio.CancelledError):
         await waiting
