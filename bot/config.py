@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     ailuna_api_key: SecretStr | None = None
 
     job_timeout: int = Field(300, gt=0)
+    job_lease: float = Field(30, ge=1)
+    """Seconds an instance holds a job without renewing; past it, another instance resumes it."""
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_host: str = "0.0.0.0"  # noqa: S104 - the webhook must be reachable by Telegram

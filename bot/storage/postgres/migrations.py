@@ -127,8 +127,8 @@ ALTER TABLE jobs ADD COLUMN result_file_id TEXT NULL;
 CREATE INDEX jobs_shareable ON jobs (user_id, id) WHERE result_file_id IS NOT NULL;
 """
 
-_V8 = """
--- Several instances: state one process used to keep in memory (v7 belongs to job leases).
+_V7 = """
+-- Several instances: state one process used to keep in memory.
 CREATE TABLE rate_hits (
     user_id BIGINT NOT NULL,
     at DOUBLE PRECISION NOT NULL
@@ -176,7 +176,39 @@ CREATE TRIGGER instances_changed AFTER INSERT OR DELETE ON instances
     FOR EACH ROW EXECUTE FUNCTION iris_notify_recent('id');
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V8)
+_V8 = """
+-- Jobs claimed by lease: the instance running a job (owner) renews lease_until while it runs;
+-- once past, any instance may claim it. A job admitted holds one of its user's USER_MAX_JOBS.
+ALTER TABLE jobs ADD COLUMN owner TEXT NULL;
+ALTER TABLE jobs ADD COLUMN lease_until DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN admitted INTEGER NOT NULL DEFAULT 0;
+UPDATE jobs SET admitted = 1 WHERE state IN ('submitting', 'polling', 'delivering');
+CREATE INDEX jobs_leases ON jobs (lease_until)
+    WHERE state IN ('queued', 'submitting', 'polling', 'delivering');
+CREATE INDEX jobs_owner ON jobs (owner)
+    WHERE state IN ('queued', 'submitting', 'polling', 'delivering');
+-- Untouched result images for 📎 where no instance has a disk of its own.
+CREATE TABLE job_results (
+    job_id BIGINT PRIMARY KEY,
+    mime_type TEXT NOT NULL,
+    data BYTEA NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX job_results_created ON job_results (created_at);
+-- A job ending or taking a slot moves its user's line: instances with jobs waiting look again.
+CREATE FUNCTION iris_notify_lines() RETURNS trigger AS $$
+BEGIN
+    IF NEW.state IS DISTINCT FROM OLD.state OR NEW.admitted IS DISTINCT FROM OLD.admitted THEN
+        PERFORM pg_notify('iris_recent', 'lines:' || NEW.user_id);
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER jobs_lines AFTER UPDATE ON jobs
+    FOR EACH ROW EXECUTE FUNCTION iris_notify_lines();
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 """Script N (from 1) brings the schema from version N-1 to N; only ever append."""
 
 _MIGRATION_LOCK = 0x1815_0001

@@ -123,9 +123,9 @@ ALTER TABLE jobs ADD COLUMN result_file_id TEXT NULL;
 CREATE INDEX jobs_shareable ON jobs (user_id, id) WHERE result_file_id IS NOT NULL;
 """
 
-_V8 = """
+_V7 = """
 -- Several instances share these on PostgreSQL; one SQLite process keeps them in memory, but
--- the schema stays the same version on both (v7 belongs to job leases).
+-- the schema stays the same version on both.
 CREATE TABLE rate_hits (
     user_id INTEGER NOT NULL,
     at REAL NOT NULL
@@ -155,7 +155,28 @@ CREATE TABLE instances (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V8)
+_V8 = """
+-- Jobs claimed by lease: the instance running a job (owner) renews lease_until while it runs;
+-- once past, any instance may claim it. A job admitted holds one of its user's USER_MAX_JOBS.
+ALTER TABLE jobs ADD COLUMN owner TEXT NULL;
+ALTER TABLE jobs ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN admitted INTEGER NOT NULL DEFAULT 0;
+UPDATE jobs SET admitted = 1 WHERE state IN ('submitting', 'polling', 'delivering');
+CREATE INDEX jobs_leases ON jobs (lease_until)
+    WHERE state IN ('queued', 'submitting', 'polling', 'delivering');
+CREATE INDEX jobs_owner ON jobs (owner)
+    WHERE state IN ('queued', 'submitting', 'polling', 'delivering');
+-- Untouched result images for 📎 where no instance has a disk of its own (PostgreSQL).
+CREATE TABLE job_results (
+    job_id INTEGER PRIMARY KEY,
+    mime_type TEXT NOT NULL,
+    data BLOB NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX job_results_created ON job_results (created_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 """Script N (from 1) brings the schema from version N-1 to N; only ever append."""
 
 
