@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.health import HealthServer
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.imaging import ImageWorkers
-from bot.instances import join_instances
+from bot.instances import join_instances, new_instance_id
 from bot.jobs.durations import ProviderDurations
 from bot.jobs.limits import Limits
 from bot.jobs.runner import JobRunner
@@ -70,6 +70,11 @@ def freeze_heap() -> None:
     """
     gc.freeze()
     logger.info("%d long-lived objects kept out of garbage collection", gc.get_freeze_count())
+
+
+def _user_id(key: str) -> int | None:
+    """The user a notice names; None when it names none (any line may have moved)."""
+    return int(key) if key.lstrip("-").isdigit() else None
 
 
 def create_bot(settings: Settings, outbox: Outbox, requests: PatientRequests) -> Bot:
@@ -122,8 +127,9 @@ async def create_application(
     requests = PatientRequests()
     outbox = Outbox(pacing or Pacing(rate=settings.telegram_rate))
     bot = create_bot(settings, outbox, requests)
+    instance = new_instance_id()
     # Before anything is sent: the others slow down as this instance joins.
-    instances = await join_instances(storage, outbox.set_share)
+    instances = await join_instances(storage, outbox.set_share, instance=instance)
     images = ImageWorkers()
     runner = JobRunner(
         bot=bot,
@@ -141,9 +147,14 @@ async def create_application(
         ),
         images=images,
         durations=await ProviderDurations.load(storage.jobs, providers.generators),
+        instance=instance,
+        job_lease=settings.job_lease,
+        shared=storage.listener is not None,
         timing=timing,
         storage_chat_id=settings.storage_chat_id,
     )
+    if storage.listener is not None:
+        storage.listener.watch("lines", lambda user: runner.lines_moved(_user_id(user)))
     shared = shared_state(storage, several_instances=database_url is not None)
     dispatcher = Dispatcher(
         storage=shared.fsm,

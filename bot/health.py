@@ -80,7 +80,6 @@ class HealthServer:
         """The Prometheus exposition."""
         body = await self._metrics.render(
             self._storage,
-            queue_depth=self._runner.waiting,
             running=self._runner.running,
             uploads_waiting=self._runner.uploads_waiting,
         )

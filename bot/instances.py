@@ -24,6 +24,11 @@ SHARED_HEADROOM = 0.9
 so two streams each within its share can still meet at the limit; a tenth absorbs that."""
 
 
+def new_instance_id() -> str:
+    """A random name for this process: its heartbeat row and the owner of the jobs it runs."""
+    return secrets.token_hex(8)
+
+
 def share_of(live: int) -> float:
     """The part of the bot's budget one of `live` instances spends."""
     return 1.0 if live <= 1 else SHARED_HEADROOM / live
@@ -37,10 +42,11 @@ class InstanceRegistry:
         db: SqlDatabase,
         on_share: Callable[[float], None],
         *,
+        instance: str | None = None,
         every: float = HEARTBEAT,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.id = secrets.token_hex(8)
+        self.id = instance or new_instance_id()
         self._db = db
         self._on_share = on_share
         self._every = every
@@ -97,12 +103,12 @@ class InstanceRegistry:
 
 
 async def join_instances(
-    storage: Storage, on_share: Callable[[float], None]
+    storage: Storage, on_share: Callable[[float], None], *, instance: str
 ) -> InstanceRegistry | None:
     """On a shared database, register and keep this instance's share up to date; None alone."""
     if storage.listener is None:
         return None
-    registry = InstanceRegistry(storage.db, on_share)
-    storage.listener.watch("instances", registry.wake)
+    registry = InstanceRegistry(storage.db, on_share, instance=instance)
+    storage.listener.watch("instances", lambda _: registry.wake())
     await registry.start()
     return registry

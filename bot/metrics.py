@@ -36,7 +36,9 @@ class Metrics:
             registry=self.registry,
         )
         self.queue_depth = Gauge(
-            "iris_queue_depth", "Jobs waiting for a slot of their user", registry=self.registry
+            "iris_queue_depth",
+            "Jobs waiting for a slot of their user, in the whole bot",
+            registry=self.registry,
         )
         self.running_jobs = Gauge(
             "iris_running_jobs", "Jobs with a task in this process", registry=self.registry
@@ -58,15 +60,13 @@ class Metrics:
         if outcome != "2xx":
             self.provider_errors.labels(provider, outcome).inc()
 
-    async def render(
-        self, storage: Storage, *, queue_depth: int, running: int, uploads_waiting: int
-    ) -> bytes:
+    async def render(self, storage: Storage, *, running: int, uploads_waiting: int) -> bytes:
         """The exposition text, with the gauges read from the database now."""
         self.jobs.clear()
         for count in await storage.jobs.counts():
             self.jobs.labels(count.provider, count.kind, count.state).set(count.count)
         self.active_users.set(await storage.jobs.users_since(time.time() - 24 * 3600))
-        self.queue_depth.set(queue_depth)
+        self.queue_depth.set(await storage.lines.waiting())
         self.running_jobs.set(running)
         self.uploads_waiting.set(uploads_waiting)
         return generate_latest(self.registry)

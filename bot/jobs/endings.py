@@ -41,7 +41,11 @@ _TELEGRAM_UNREACHABLE = (TelegramNetworkError, TelegramServerError)
 class JobEndings:
     """The last state changes of a job and the messages that go with them."""
 
-    def __init__(self, *, storage: Storage, notifier: Notifier, timing: Timing, i18n: I18n) -> None:
+    def __init__(
+        self, *, storage: Storage, notifier: Notifier, timing: Timing, i18n: I18n, owner: str
+    ) -> None:
+        self._owner = owner
+        """This instance: its state changes hold only while it holds the job."""
         self._jobs = storage.jobs
         self._users = storage.users
         self._notifier = notifier
@@ -66,7 +70,12 @@ class JobEndings:
         except TelegramForbiddenError:
             await self.blocked(job)
             await self._jobs.transition(
-                job.id, to=JobState.FAILED, expect=UNFINISHED, now=time.time(), error="blocked"
+                job.id,
+                to=JobState.FAILED,
+                expect=UNFINISHED,
+                now=time.time(),
+                owner=self._owner,
+                error="blocked",
             )
         except asyncio.CancelledError:
             raise
@@ -94,6 +103,7 @@ class JobEndings:
             to=JobState.DONE,
             expect=(JobState.DELIVERING,),
             now=time.time(),
+            owner=self._owner,
             result_message_id=first,
         ):
             await self._notifier.remove_status(job)
@@ -115,7 +125,7 @@ class JobEndings:
         self, job: JobRecord, state: JobState, code: str, *, text: str | None = None
     ) -> None:
         if not await self._jobs.transition(
-            job.id, to=state, expect=UNFINISHED, now=time.time(), error=code
+            job.id, to=state, expect=UNFINISHED, now=time.time(), owner=self._owner, error=code
         ):
             return  # already cancelled or finished: nothing more to say
         await self.tell(job, text or code_text(code, provider=display_name(job.provider)))
@@ -148,17 +158,21 @@ class JobEndings:
         logger.info("user %d blocked the bot", job.user_id)
         await self._users.set_active(job.user_id, active=False)
 
-    async def interrupt(self, job: JobRecord) -> None:
-        """A paid call was in flight when the process died: never re-sent, the user decides."""
-        if await self._jobs.transition(
+    async def interrupt(self, job: JobRecord) -> bool:
+        """A paid call was in flight when the process died: never re-sent, the user decides.
+        False when the job had moved on meanwhile."""
+        if not await self._jobs.transition(
             job.id,
             to=JobState.INTERRUPTED,
             expect=(JobState.SUBMITTING,),
             now=time.time(),
+            owner=self._owner,
             error="interrupted",
         ):
-            with job_context(job.id):
-                logger.info("interrupted before its task id was known")
+            return False
+        with job_context(job.id):
+            logger.info("interrupted before its task id was known")
+        return True
 
     async def tell_interrupted(self, job: JobRecord) -> None:
         """Tell the user, with a Retry button, waiting out an unreachable Telegram; until the

@@ -25,11 +25,12 @@ from bot.choices import KEYS_DEEP_LINK
 from bot.imaging import ImageWorkers
 from bot.jobs.durations import ProviderDurations
 from bot.jobs.endings import JobEndings
-from bot.jobs.files import RESULT_RETENTION, JobFiles
+from bot.jobs.files import JobFiles
+from bot.jobs.leases import LeaseKeeper
 from bot.jobs.limits import Limits
+from bot.jobs.lines import UserLines
 from bot.jobs.notifier import Notifier, Target
 from bot.jobs.paid import PaidCalls
-from bot.jobs.queue import UserQueues
 from bot.jobs.steps import JobSteps
 from bot.jobs.texts import cancelled_text, daily_limit_text
 from bot.jobs.timing import Timing
@@ -65,12 +66,17 @@ class JobRunner:
         limits: Limits,
         images: ImageWorkers,
         durations: ProviderDurations,
+        instance: str,
+        job_lease: float,
+        shared: bool,
         timing: Timing | None = None,
         storage_chat_id: int | None = None,
     ) -> None:
         self._bot = bot
         self._jobs = storage.jobs
+        self._leases = storage.leases
         self._users = storage.users
+        self._tasks: dict[int, asyncio.Task[None]] = {}
         self._i18n = i18n
         self._job_timeout = job_timeout
         self._daily_limit = daily_limit
@@ -78,8 +84,18 @@ class JobRunner:
         self._files = JobFiles(bot=bot, results_dir=results_dir)
         self._stopping = asyncio.Event()
         self._paid = PaidCalls()
-        self._queues = UserQueues(limits.user_max_jobs)
+        self._lines = UserLines(storage.lines, limits.user_max_jobs)
+        self._keeper = LeaseKeeper(
+            storage.leases,
+            owner=instance,
+            lease=job_lease,
+            shared=shared,
+            running=self._tasks.keys,
+            resume=self._resume,
+            stop=self._stop_task,
+        )
         self._steps = JobSteps(
+            owner=instance,
             storage=storage,
             providers=providers,
             keychain=keychain,
@@ -97,13 +113,12 @@ class JobRunner:
             files=self._files,
             images=images,
             timing=self._timing,
-            running=lambda: self._queues.running,
+            running=lambda: self._lines.running,
             storage_chat_id=storage_chat_id,
         )
         self._endings = JobEndings(
-            storage=storage, notifier=self.notifier, timing=self._timing, i18n=i18n
+            storage=storage, notifier=self.notifier, timing=self._timing, i18n=i18n, owner=instance
         )
-        self._tasks: dict[int, asyncio.Task[None]] = {}
         self._notices: set[asyncio.Task[None]] = set()
         """Interrupted jobs' notices being sent (patiently, while Telegram is unreachable)."""
         self._started = False
@@ -122,10 +137,9 @@ class JobRunner:
         """True once stop() has begun: no new provider call starts."""
         return self._stopping.is_set()
 
-    @property
-    def waiting(self) -> int:
-        """Jobs waiting for a slot of their user (the queue depth)."""
-        return self._queues.waiting
+    def lines_moved(self, user_id: int | None) -> None:
+        """Another instance's job of this user ended or took a slot (None: any user's)."""
+        self._lines.wake(user_id)
 
     @property
     def running(self) -> int:
@@ -143,26 +157,41 @@ class JobRunner:
         return not self._tasks and not self._notices
 
     async def start(self) -> None:
-        """Resume every unfinished job from the database; drop result files past retention."""
+        """Resume the unfinished jobs no live instance holds (all of them when this is the
+        only one); drop result files past retention."""
         self._started = True
         pruned = await self._files.prune(now=time.time())
         if pruned:
             logger.info("removed %d result files past retention", pruned)
-        for job in await self._jobs.unfinished():
-            if job.state is JobState.SUBMITTING:
-                await self._endings.interrupt(job)
-            else:
-                with job_context(job.id):
-                    logger.info("resuming in state %s", job.state)
-                self._spawn(job)
-        # Also those of earlier starts whose notice Telegram did not take (it was down).
-        since = time.time() - RESULT_RETENTION
-        for job in await self._jobs.untold_interruptions(since=since):
-            task = asyncio.create_task(
-                self._endings.tell_interrupted(job), name=f"job-{job.id}-notice"
-            )
-            self._notices.add(task)
-            task.add_done_callback(self._notices.discard)
+        await self._keeper.start()
+
+    async def _resume(self, job: JobRecord) -> None:
+        """A job this instance just claimed, by the restart rules: a paid call that may have
+        been in flight is never re-sent (the user is told, with Retry); the rest go on."""
+        if job.id in self._tasks:
+            return  # still running here: its lease had lapsed while this process was busy
+        if job.state is JobState.INTERRUPTED:
+            self._notify_interrupted(job)  # an earlier notice Telegram did not take
+            return
+        if job.state is JobState.SUBMITTING:
+            if await self._endings.interrupt(job):
+                self._notify_interrupted(replace(job, state=JobState.INTERRUPTED))
+            return
+        with job_context(job.id):
+            logger.info("resuming in state %s", job.state)
+        self._spawn(job)
+
+    def _notify_interrupted(self, job: JobRecord) -> None:
+        task = asyncio.create_task(self._endings.tell_interrupted(job), name=f"job-{job.id}-notice")
+        self._notices.add(task)
+        task.add_done_callback(self._notices.discard)
+
+    def _stop_task(self, job_id: int) -> None:
+        """Stop this process's work on a job another instance holds now (or a user cancelled
+        there); its row stays as that instance writes it."""
+        task = self._tasks.get(job_id)
+        if task is not None:
+            task.cancel()
 
     async def stop(self, *, grace: float = 8.0) -> None:
         """Stop every job task; their states stay as stored, for the next start.
@@ -176,6 +205,7 @@ class JobRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._keeper.stop()
 
     async def enqueue(self, new: NewJob, *, repeat: bool = False) -> JobRecord | None:
         """Store a job, show its status message and start it; or tell the user why not (None).
@@ -194,7 +224,7 @@ class JobRunner:
         if job is None:
             return None
         with self._i18n.context(), self._i18n.use_locale(job.language):
-            status = await self.notifier.open_status(job, self._queues.status_text(job))
+            status = await self.notifier.open_status(job, await self._lines.status_text(job))
         if status is not None:
             await self._jobs.set_status_message(job.id, status)
             job = replace(job, status_message_id=status)
@@ -222,12 +252,12 @@ class JobRunner:
     async def _create_within_daily_limit(self, new: NewJob) -> JobRecord | None:
         """The stored job; None when a job on the operator's keys would pass the daily limit
         (the user is told), counted and stored at once so no other process slips one in."""
-        now = time.time()
+        now, lease = time.time(), self._keeper.hold()
         if new.credential_source != "operator":
-            return await self._jobs.create(new, now=now)
+            return await self._jobs.create(new, now=now, lease=lease)
         midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         job = await self._jobs.create_within_limit(
-            new, now=now, since=midnight.timestamp(), limit=self._daily_limit
+            new, now=now, since=midnight.timestamp(), limit=self._daily_limit, lease=lease
         )
         if job is not None:
             return job
@@ -267,7 +297,7 @@ class JobRunner:
         # Every log line of this task, the services' included, carries the job id.
         with job_context(job.id), self._i18n.context(), self._i18n.use_locale(job.language):
             try:
-                async with self._endings.guard(job), self._queues.turn(job, self.notifier):
+                async with self._endings.guard(job), self._lines.turn(job, self.notifier):
                     current = await self._jobs.get(job.id)
                     if current is None or current.state not in UNFINISHED:
                         return  # cancelled while it waited for its turn

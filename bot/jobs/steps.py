@@ -53,6 +53,7 @@ class JobSteps:
     def __init__(
         self,
         *,
+        owner: str,
         storage: Storage,
         providers: Providers,
         keychain: KeyChain,
@@ -64,6 +65,7 @@ class JobSteps:
         paid_call: PaidCall,
         durations: ProviderDurations,
     ) -> None:
+        self._owner = owner
         self._jobs = storage.jobs
         self._credits = storage.credits
         self._providers = providers
@@ -237,4 +239,6 @@ class JobSteps:
         if started:  # a provider call is about to be made
             fields["started_at"] = now
             fields["attempts"] = job.attempts + 1
-        return await self._jobs.transition(job.id, to=state, expect=expect, now=now, **fields)
+        return await self._jobs.transition(
+            job.id, to=state, expect=expect, now=now, owner=self._owner, **fields
+        )

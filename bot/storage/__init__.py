@@ -16,6 +16,8 @@ from bot.crypto import KeyFileError, SecretBox, load_or_create_key
 from bot.storage.interfaces import (
     Credentials,
     Credits,
+    JobLeases,
+    JobLines,
     Jobs,
     QuotaStore,
     SessionTokenStore,
@@ -27,6 +29,8 @@ from bot.storage.postgres.listener import RecentListener
 from bot.storage.recent import Recent
 from bot.storage.sql.credentials import SqlCredentials
 from bot.storage.sql.credits import SqlCredits
+from bot.storage.sql.job_leases import SqlJobLeases
+from bot.storage.sql.job_lines import SqlJobLines
 from bot.storage.sql.jobs import SqlJobs
 from bot.storage.sql.quota import SqlQuotaStore
 from bot.storage.sql.tokens import SqlSessionTokenStore
@@ -47,6 +51,8 @@ class Storage:
     tokens: SessionTokenStore
     quota: QuotaStore
     jobs: Jobs
+    leases: JobLeases
+    lines: JobLines
     credits: Credits
     listener: RecentListener | None = None
     """On PostgreSQL: drops cached rows another instance wrote."""
@@ -103,6 +109,8 @@ async def open_storage(
         tokens=SqlSessionTokenStore(db, box),
         quota=SqlQuotaStore(db),
         jobs=SqlJobs(db),
+        leases=SqlJobLeases(db),
+        lines=SqlJobLines(db),
         credits=SqlCredits(db),
         listener=listener,
     )

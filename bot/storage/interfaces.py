@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from bot.storage.credits import CreditRecord
-from bot.storage.jobs import FieldValue, JobCount, JobRecord, JobState, NewJob
+from bot.storage.jobs import FieldValue, JobCount, JobRecord, JobState, Lease, NewJob
 from bot.storage.users import UserRecord
 from services.codexaeternum import SessionTokenStore
 from services.describepicture import QuotaStore
@@ -16,6 +16,8 @@ __all__ = [
     "Credentials",
     "Credits",
     "Database",
+    "JobLeases",
+    "JobLines",
     "Jobs",
     "QuotaStore",
     "Row",
@@ -140,11 +142,11 @@ class Credits(Protocol):
 class Jobs(Protocol):
     """Generation and describe jobs, and the messages they delivered."""
 
-    async def create(self, job: NewJob, *, now: float) -> JobRecord:
-        """Store a new job, QUEUED."""
+    async def create(self, job: NewJob, *, now: float, lease: Lease | None = None) -> JobRecord:
+        """Store a new job, QUEUED (held by `lease`'s owner until it passes, if given)."""
 
     async def create_within_limit(
-        self, job: NewJob, *, now: float, since: float, limit: int
+        self, job: NewJob, *, now: float, since: float, limit: int, lease: Lease | None = None
     ) -> JobRecord | None:
         """Store a new job unless its user has `limit` operator jobs since `since` (None).
 
@@ -170,12 +172,11 @@ class Jobs(Protocol):
         to: JobState,
         expect: Collection[JobState] | None = None,
         now: float,
+        owner: str | None = None,
         **fields: FieldValue,
     ) -> bool:
-        """Atomically move the job to `to` if it is in one of `expect` (default: unfinished)."""
-
-    async def untold_interruptions(self, *, since: float) -> list[JobRecord]:
-        """Jobs interrupted since `since` whose users were not told yet, oldest first."""
+        """Atomically move the job to `to` if it is in one of `expect` (default: unfinished),
+        and, with `owner`, only while that instance holds it."""
 
     async def set_result_file_id(self, job_id: int, file_id: str) -> None:
         """Remember the Telegram file id of the delivered result photo, to share it inline."""
@@ -220,3 +221,36 @@ class Jobs(Protocol):
 
     async def active_for_user(self, user_id: int) -> list[JobRecord]:
         """The user's unfinished jobs, oldest first."""
+
+
+class JobLeases(Protocol):
+    """Which instance runs which job: claimed by lease, renewed while running, let go at stop."""
+
+    async def claim(self, lease: Lease, *, now: float, limit: int) -> list[JobRecord]:
+        """Take up to `limit` unfinished jobs whose lease has passed, oldest first."""
+
+    async def renew(self, lease: Lease) -> set[int]:
+        """Extend the lease on every unfinished job the owner holds; their ids."""
+
+    async def gone(self, owner: str, job_ids: Collection[int]) -> set[int]:
+        """Of these jobs, the ones the owner must stop: cancelled, or resumed by another."""
+
+    async def release(self, owner: str) -> int:
+        """Let go of every unfinished job the owner holds."""
+
+    async def claim_untold(self, lease: Lease, *, now: float, since: float) -> list[JobRecord]:
+        """Take the interrupted jobs since `since` whose users were not told yet."""
+
+
+class JobLines(Protocol):
+    """Each user's jobs in line for USER_MAX_JOBS slots, across every instance."""
+
+    async def admit(self, job: JobRecord, *, slots: int) -> bool:
+        """True when the job holds one of its user's `slots`; False while it must wait."""
+
+    async def place(self, job: JobRecord) -> int | None:
+        """The job's place among its user's waiting jobs (1 = next); None once it no longer
+        waits."""
+
+    async def waiting(self) -> int:
+        """Jobs waiting for a slot of their user, across the whole bot."""

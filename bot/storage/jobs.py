@@ -127,6 +127,14 @@ class JobRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Lease:
+    """An instance's hold on its jobs: theirs alone until `until` (epoch seconds) passes."""
+
+    owner: str
+    until: float
+
+
+@dataclass(frozen=True, slots=True)
 class JobCount:
     """How many jobs of one provider, kind and state."""
 

@@ -31,7 +31,7 @@ class RecentListener:
         self._conn: asyncpg.Connection | None = None
         self._reconnecting: asyncio.Task[None] | None = None
         self._closed = False
-        self._watchers: dict[str, list[Callable[[], None]]] = {}
+        self._watchers: dict[str, list[Callable[[str], None]]] = {}
 
     @classmethod
     async def start(cls, url: str, caches: Mapping[str, Recent[int, Any]]) -> RecentListener:
@@ -40,8 +40,9 @@ class RecentListener:
         await listener._listen()
         return listener
 
-    def watch(self, table: str, changed: Callable[[], None]) -> None:
-        """Call `changed` on each write to `table`, and when writes may have gone unheard."""
+    def watch(self, table: str, changed: Callable[[str], None]) -> None:
+        """Call `changed` with the written row's key on each write to `table`, and with ""
+        when writes may have gone unheard."""
         self._watchers.setdefault(table, []).append(changed)
 
     @property
@@ -69,7 +70,7 @@ class RecentListener:
     def _notified(self, conn: Connection, pid: int, channel: str, payload: object) -> None:
         table, _, key = str(payload).partition(":")
         for changed in self._watchers.get(table, ()):
-            changed()
+            changed(key)
         cache = self._caches.get(table)
         if cache is not None and key.lstrip("-").isdigit():
             cache.forget(int(key))
@@ -93,7 +94,7 @@ class RecentListener:
             logger.info("listening for cache invalidations again")
             for watchers in self._watchers.values():
                 for changed in watchers:
-                    changed()
+                    changed("")
             return
 
     def _set_caching(self, on: bool) -> None:

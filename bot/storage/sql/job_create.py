@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 
 from bot.storage.interfaces import Statements
-from bot.storage.jobs import JobRecord, JobState, NewJob
+from bot.storage.jobs import JobRecord, JobState, Lease, NewJob
 
 
-async def insert_job(source: Statements, job: NewJob, *, now: float) -> JobRecord:
-    """Store a new job, QUEUED, in the database or in a transaction."""
+async def insert_job(
+    source: Statements, job: NewJob, *, now: float, lease: Lease | None = None
+) -> JobRecord:
+    """Store a new job, QUEUED (held by `lease`'s owner, if given), in the database or in a
+    transaction."""
     options = dict(job.options)
     job_id = await source.insert(
         "INSERT INTO jobs (kind, provider, user_id, chat_id, chat_type, request_message_id,"
         " prompt, options, input_file_id, credential_source, language, state,"
-        " created_at, updated_at, parent_id, thread_id, inline_message_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " created_at, updated_at, parent_id, thread_id, inline_message_id, owner, lease_until)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             job.kind.value,
             job.provider,
@@ -34,6 +37,8 @@ async def insert_job(source: Statements, job: NewJob, *, now: float) -> JobRecor
             job.parent_id,
             job.thread_id,
             job.inline_message_id,
+            None if lease is None else lease.owner,
+            0.0 if lease is None else lease.until,
         ),
     )
     return JobRecord(

@@ -5,7 +5,20 @@ from __future__ import annotations
 import json
 
 from bot.storage.interfaces import Row
-from bot.storage.jobs import JobKind, JobRecord, JobState
+from bot.storage.jobs import UNFINISHED, JobKind, JobRecord, JobState
+
+COLUMNS = (
+    "id, kind, provider, user_id, chat_id, chat_type, request_message_id, status_message_id,"
+    " prompt, options, input_file_id, credential_source, language, task_id, state, attempts,"
+    " error, result_text, result_path, result_mime, result_message_id, document_file_id,"
+    " created_at, updated_at, started_at, finished_at, parent_id, remote_id, thread_id,"
+    " inline_message_id, result_file_id"
+)
+"""The columns a JobRecord is made of, in a SELECT or a RETURNING clause."""
+
+UNFINISHED_VALUES = tuple(sorted(state.value for state in UNFINISHED))
+UNFINISHED_IN = ", ".join("?" * len(UNFINISHED_VALUES))
+"""Placeholders for UNFINISHED_VALUES in an `IN (...)`."""
 
 
 def job_record(row: Row) -> JobRecord:

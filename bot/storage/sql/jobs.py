@@ -14,18 +14,14 @@ from bot.storage.jobs import (
     JobCount,
     JobRecord,
     JobState,
+    Lease,
     NewJob,
 )
 from bot.storage.sql.job_create import insert_job
+from bot.storage.sql.job_rows import COLUMNS, UNFINISHED_IN, UNFINISHED_VALUES
 from bot.storage.sql.job_rows import job_record as _record
 
-_SELECT = (
-    "SELECT id, kind, provider, user_id, chat_id, chat_type, request_message_id, status_message_id,"
-    " prompt, options, input_file_id, credential_source, language, task_id, state, attempts,"
-    " error, result_text, result_path, result_mime, result_message_id, document_file_id,"
-    " created_at, updated_at, started_at, finished_at, parent_id, remote_id, thread_id,"
-    " inline_message_id, result_file_id FROM jobs"
-)
+_SELECT = f"SELECT {COLUMNS} FROM jobs"  # noqa: S608 - literals only
 
 _SETTABLE = {
     "task_id": "task_id = ?",
@@ -48,22 +44,18 @@ def _placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
 
-_UNFINISHED_VALUES = tuple(sorted(state.value for state in UNFINISHED))
-_UNFINISHED_IN = _placeholders(len(_UNFINISHED_VALUES))
-
-
 class SqlJobs:
     """The jobs table."""
 
     def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
-    async def create(self, job: NewJob, *, now: float) -> JobRecord:
-        """Store a new job, QUEUED."""
-        return await insert_job(self._db, job, now=now)
+    async def create(self, job: NewJob, *, now: float, lease: Lease | None = None) -> JobRecord:
+        """Store a new job, QUEUED (held by `lease`'s owner until it passes, if given)."""
+        return await insert_job(self._db, job, now=now, lease=lease)
 
     async def create_within_limit(
-        self, job: NewJob, *, now: float, since: float, limit: int
+        self, job: NewJob, *, now: float, since: float, limit: int, lease: Lease | None = None
     ) -> JobRecord | None:
         """Store a new job unless its user has `limit` operator jobs since `since` (None).
 
@@ -72,7 +64,7 @@ class SqlJobs:
         async with self._db.transaction() as tx:
             if await count_operator_jobs(tx, job.user_id, since=since) >= limit:
                 return None
-            return await insert_job(tx, job, now=now)
+            return await insert_job(tx, job, now=now, lease=lease)
 
     async def get(self, job_id: int) -> JobRecord | None:
         """The job, or None."""
@@ -91,15 +83,6 @@ class SqlJobs:
             "UPDATE jobs SET result_message_id = ? WHERE id = ?", (message_id, job_id)
         )
 
-    async def untold_interruptions(self, *, since: float) -> list[JobRecord]:
-        """Jobs interrupted since `since` whose users were not told yet, oldest first."""
-        rows = await self._db.fetchall(
-            _SELECT + " WHERE state = ? AND result_message_id IS NULL AND finished_at >= ?"
-            " ORDER BY id",
-            (JobState.INTERRUPTED.value, since),
-        )
-        return [_record(row) for row in rows]
-
     async def set_document_file_id(self, job_id: int, file_id: str) -> None:
         """Remember the Telegram file id of the original sent as a document, to resend it."""
         await self._db.execute(
@@ -113,13 +96,15 @@ class SqlJobs:
         to: JobState,
         expect: Collection[JobState] | None = None,
         now: float,
+        owner: str | None = None,
         **fields: FieldValue,
     ) -> bool:
         """Move the job to `to` if it is in one of `expect` (default: any unfinished state).
 
         An atomic compare-and-set: False when the job was elsewhere (cancelled meanwhile, say),
-        and then nothing is written. `fields` set columns of `_SETTABLE` in the same statement;
-        a terminal state sets finished_at to `now` unless given.
+        and then nothing is written. With `owner`, also only while that instance holds the job:
+        one whose lease lapsed writes nothing after another resumed it. `fields` set columns of
+        `_SETTABLE` in the same statement; a terminal state sets finished_at to `now` unless given.
         """
         unknown = sorted(set(fields) - _SETTABLE.keys())
         if unknown:
@@ -136,8 +121,11 @@ class SqlJobs:
             f"UPDATE jobs SET {', '.join(assignments)}"  # noqa: S608
             f" WHERE id = ? AND state IN ({_placeholders(len(states))})"
         )
-        changed = await self._db.execute(sql, (to.value, now, *fields.values(), job_id, *states))
-        return changed == 1
+        params = [to.value, now, *fields.values(), job_id, *states]
+        if owner is not None:
+            sql += " AND owner = ?"
+            params.append(owner)
+        return await self._db.execute(sql, params) == 1
 
     async def set_result_file_id(self, job_id: int, file_id: str) -> None:
         """Remember the Telegram file id of the delivered result photo, to share it inline."""
@@ -231,7 +219,7 @@ class SqlJobs:
     async def unfinished(self) -> list[JobRecord]:
         """Every unfinished job, oldest first: what a restart resumes."""
         rows = await self._db.fetchall(
-            _SELECT + f" WHERE state IN ({_UNFINISHED_IN}) ORDER BY id", _UNFINISHED_VALUES
+            _SELECT + f" WHERE state IN ({UNFINISHED_IN}) ORDER BY id", UNFINISHED_VALUES
         )
         return [_record(row) for row in rows]
 
@@ -255,8 +243,8 @@ class SqlJobs:
     async def active_for_user(self, user_id: int) -> list[JobRecord]:
         """The user's unfinished jobs, oldest first."""
         rows = await self._db.fetchall(
-            _SELECT + f" WHERE user_id = ? AND state IN ({_UNFINISHED_IN}) ORDER BY id",
-            (user_id, *_UNFINISHED_VALUES),
+            _SELECT + f" WHERE user_id = ? AND state IN ({UNFINISHED_IN}) ORDER BY id",
+            (user_id, *UNFINISHED_VALUES),
         )
         return [_record(row) for row in rows]
 
@@ -267,7 +255,7 @@ async def count_operator_jobs(source: Statements, user_id: int, *, since: float)
     row = await source.fetchone(
         "SELECT COUNT(*) AS n FROM jobs"  # noqa: S608 - placeholders only
         " WHERE user_id = ? AND credential_source = 'operator' AND created_at >= ?"
-        f" AND (started_at IS NOT NULL OR state IN ({_UNFINISHED_IN}))",
-        (user_id, since, *_UNFINISHED_VALUES),
+        f" AND (started_at IS NOT NULL OR state IN ({UNFINISHED_IN}))",
+        (user_id, since, *UNFINISHED_VALUES),
     )
     return int(row["n"]) if row is not None else 0
