@@ -22,9 +22,16 @@ from bot.startup import TokenRejectedError, get_me, unless_stopped, wait_for_tel
 from bot.storage.interfaces import SchemaTooNewError
 from bot.storage.sqlite.lock import DataDirBusyError
 from bot.webhook import serve_webhook
+from bot.worker import serve_worker
 from playground import session as playground
 
 logger = logging.getLogger("bot")
+
+
+WORKER_NEEDS_POSTGRES = (
+    "a worker shares the jobs of a bot on PostgreSQL: set DATABASE_URL (with SQLite, one"
+    " process runs everything)"
+)
 
 
 class StartupError(Exception):
@@ -35,14 +42,14 @@ class StartupError(Exception):
         self.status = status
 
 
-async def run(settings: Settings) -> None:
-    """Wait until Telegram answers, then run the bot by webhook or by polling until SIGINT or
-    SIGTERM."""
+async def run(settings: Settings, *, worker: bool = False) -> None:
+    """Wait until Telegram answers, then run the bot by webhook or by polling (a `worker`: its
+    jobs only) until SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    app = await create_application(settings)
+    app = await create_application(settings, worker=worker)
     try:
         answered = await unless_stopped(wait_for_telegram(lambda: get_me(app.bot)), stop)
     except BaseException:
@@ -54,7 +61,9 @@ async def run(settings: Settings) -> None:
         return
     freeze_heap()
     try:
-        if settings.webhook_url:
+        if worker:
+            await serve_worker(app, stop=stop)
+        elif settings.webhook_url:
             logger.info("starting in webhook mode")
             try:
                 await serve_webhook(app, settings, stop=stop)
@@ -72,7 +81,7 @@ async def run(settings: Settings) -> None:
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line; unknown arguments print the usage and exit with status 2."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="Run the Iris bot.")
-    commands = parser.add_subparsers(dest="command", metavar="{check,playground}")
+    commands = parser.add_subparsers(dest="command", metavar="{check,playground,worker}")
     checker = commands.add_parser(
         "check", help="check the settings, the Bot API, the database and operator keys, then exit"
     )
@@ -88,6 +97,10 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--demo",
         action="store_true",
         help="answer with provider emulators (the default when no provider key is set)",
+    )
+    commands.add_parser(
+        "worker",
+        help="run jobs only, taking no updates (several instances on PostgreSQL: DATABASE_URL)",
     )
     return parser.parse_args(argv)
 
@@ -110,8 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_format=settings.log_format,
         secrets=log_secrets(settings),
     )
+    if arguments.command == "worker" and settings.database_url is None:
+        print(f"iris: {WORKER_NEEDS_POSTGRES}", file=sys.stderr)
+        return 2
     try:
-        asyncio.run(run(settings))
+        asyncio.run(run(settings, worker=arguments.command == "worker"))
     except (KeyFileError, SchemaTooNewError, DataDirBusyError, TokenRejectedError) as e:
         print(f"iris: {redact.scrub(str(e))}", file=sys.stderr)
         return 2

@@ -96,9 +96,14 @@ def create_bot(settings: Settings, outbox: Outbox, requests: PatientRequests) ->
 
 
 async def create_application(
-    settings: Settings, *, timing: Timing | None = None, pacing: Pacing | None = None
+    settings: Settings,
+    *,
+    timing: Timing | None = None,
+    pacing: Pacing | None = None,
+    worker: bool = False,
 ) -> Application:
-    """Open storage, build providers, Bot, Dispatcher (shared objects in workflow data)."""
+    """Open storage, build providers, Bot, Dispatcher (shared objects in workflow data); a
+    `worker` only runs jobs, so it leaves the command menus to the process taking updates."""
     database_url = settings.database_url.get_secret_value() if settings.database_url else None
     # SQLite's file belongs to one process; PostgreSQL is shared by design: no lock there.
     lock = None if database_url else DataDirLock(settings.data_dir)
@@ -155,6 +160,7 @@ async def create_application(
     )
     if storage.listener is not None:
         storage.listener.watch("lines", lambda user: runner.lines_moved(_user_id(user)))
+        storage.listener.watch("released", lambda _: runner.jobs_released())
     shared = shared_state(storage, several_instances=database_url is not None)
     dispatcher = Dispatcher(
         storage=shared.fsm,
@@ -199,7 +205,8 @@ async def create_application(
             logger.info("job runner started")
             if settings.metrics_port:
                 await health.start(settings.metrics_host, settings.metrics_port)
-            await register_commands(bot, i18n, admin_ids=settings.admin_ids)
+            if not worker:
+                await register_commands(bot, i18n, admin_ids=settings.admin_ids)
         except BaseException:
             # Neither aiogram nor aiohttp runs the shutdown hooks after a failed startup hook.
             await close()

@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     ailuna_api_key: SecretStr | None = None
 
     job_timeout: int = Field(300, gt=0)
-    job_lease: float = Field(30, ge=1)
+    job_lease: float = Field(30, gt=0)
     """Seconds an instance holds a job without renewing; past it, another instance resumes it."""
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

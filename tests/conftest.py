@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.storage import Storage, open_storage
 from playground.providers.server import LoopbackServer
 from services.http import RetryPolicy, new_session
 from tests.postgres import PostgresServer
@@ -72,3 +74,19 @@ async def backend(request: pytest.FixtureRequest) -> dict[str, Any]:
         return {}
     url = await request.getfixturevalue("postgres_server").create_database()
     return {"database_url": url, "keys_secret": TEST_KEYS_SECRET}
+
+
+async def open_backend(backend: dict[str, Any], data_dir: Path) -> Storage:
+    """The storage on the backend the `backend` fixture chose."""
+    return await open_storage(
+        data_dir=data_dir,
+        keys_secret=backend.get("keys_secret"),
+        database_url=backend.get("database_url"),
+    )
+
+
+@pytest.fixture
+async def storage(backend: dict[str, Any], tmp_path: Path) -> AsyncIterator[Storage]:
+    opened = await open_backend(backend, tmp_path)
+    yield opened
+    await opened.close()

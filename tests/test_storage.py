@@ -7,7 +7,6 @@ import asyncio
 import itertools
 import logging
 import random
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.crypto import DecryptionError, SecretBox, load_or_create_key
-from bot.storage import Storage, open_storage
+from bot.storage import Storage
 from bot.storage.jobs import TERMINAL, UNFINISHED, JobKind, JobRecord, JobState, NewJob
 from bot.storage.postgres.migrations import MIGRATIONS as POSTGRES_MIGRATIONS
 from bot.storage.sql.tokens import SqlSessionTokenStore
@@ -26,28 +25,13 @@ from services.base import mask
 from services.codexaeternum import SessionTokenStore
 from services.describepicture import HourlyQuota, MemoryQuotaStore, QuotaStore
 from tests.conftest import TEST_KEYS_SECRET as KEY
+from tests.conftest import open_backend
 from tests.postgres import table_contents
 
 API_KEY = "SECRET-KEY-1234567890"
 SESSION_TOKEN = "SESSION-TOKEN-ABCDEFGHIJ"
 APP_ID = "APPID-SECRET-0987654321"
 CODEX_SECRET = "CODEX-SECRET-5555555555"
-
-
-async def open_backend(backend: dict[str, Any], data_dir: Path) -> Storage:
-    """The storage on the backend the `backend` fixture chose."""
-    return await open_storage(
-        data_dir=data_dir,
-        keys_secret=backend.get("keys_secret"),
-        database_url=backend.get("database_url"),
-    )
-
-
-@pytest.fixture
-async def storage(backend: dict[str, Any], tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await open_backend(backend, tmp_path)
-    yield opened
-    await opened.close()
 
 
 def new_job(**changes: Any) -> NewJob:

@@ -46,10 +46,15 @@ class LeaseKeeper:
         self._clock = clock
         self._renewed_at = clock()
         self._task: asyncio.Task[None] | None = None
+        self._soon = asyncio.Event()
 
     def hold(self) -> Lease:
         """A lease from now: what a new or claimed job of this instance is held with."""
         return Lease(self.owner, self._clock() + self._lease)
+
+    def claim_soon(self) -> None:
+        """Another instance let go of jobs: claim them now, not at the next round."""
+        self._soon.set()
 
     async def start(self) -> None:
         """Claim what has lapsed (every unfinished job when no other instance can run any),
@@ -99,7 +104,10 @@ class LeaseKeeper:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self._lease / 3)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._lease / 3):
+                    await self._soon.wait()
+            self._soon.clear()
             try:
                 await self.renew()
                 await self.claim()

@@ -141,6 +141,10 @@ class JobRunner:
         """Another instance's job of this user ended or took a slot (None: any user's)."""
         self._lines.wake(user_id)
 
+    def jobs_released(self) -> None:
+        """Another instance let go of its jobs (it is stopping): claim them now."""
+        self._keeper.claim_soon()
+
     @property
     def running(self) -> int:
         """Jobs with a task in this process (running or waiting for a slot)."""

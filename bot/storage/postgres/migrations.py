@@ -196,16 +196,20 @@ CREATE TABLE job_results (
 );
 CREATE INDEX job_results_created ON job_results (created_at);
 -- A job ending or taking a slot moves its user's line: instances with jobs waiting look again.
-CREATE FUNCTION iris_notify_lines() RETURNS trigger AS $$
+-- A job let go (an instance stopping) is there to claim: the others do not wait for their round.
+CREATE FUNCTION iris_notify_jobs() RETURNS trigger AS $$
 BEGIN
     IF NEW.state IS DISTINCT FROM OLD.state OR NEW.admitted IS DISTINCT FROM OLD.admitted THEN
         PERFORM pg_notify('iris_recent', 'lines:' || NEW.user_id);
     END IF;
+    IF NEW.owner IS NULL AND OLD.owner IS NOT NULL THEN
+        PERFORM pg_notify('iris_recent', 'released:');
+    END IF;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
-CREATE TRIGGER jobs_lines AFTER UPDATE ON jobs
-    FOR EACH ROW EXECUTE FUNCTION iris_notify_lines();
+CREATE TRIGGER jobs_changed AFTER UPDATE ON jobs
+    FOR EACH ROW EXECUTE FUNCTION iris_notify_jobs();
 """
 
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)

@@ -1,0 +1,97 @@
+"""Jobs shared by two instances on one PostgreSQL database: users' lines, cancels, hand-overs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.storage.jobs import JobKind, JobState, NewJob
+from tests.checks import text_has
+from tests.conftest import Serve
+from tests.harness import ALICE, GPTUNNEL_KEY
+from tests.instances import two_instances
+
+LEASE = 0.6
+"""JOB_LEASE for these tests: renewed every 0.2 s, so hand-overs come within a test's patience."""
+
+
+def _imagine(prompt: str) -> NewJob:
+    return NewJob(
+        kind=JobKind.GENERATE, provider="gptunnel", user_id=ALICE.id, chat_id=ALICE.id,
+        chat_type="private", prompt=prompt, credential_source="operator", language="en",
+    )  # fmt: skip
+
+
+async def test_a_users_slots_and_order_hold_across_instances(
+    serve: Serve, tmp_path: Path, postgres_url: str
+) -> None:
+    async with two_instances(
+        serve, tmp_path, postgres_url, user_max_jobs=1, gptunnel_api_key=GPTUNNEL_KEY
+    ) as (iris, second):
+        await second.runner.start()
+        await iris.say(ALICE, "/start")  # Telegram knows the chat from now on
+        await iris.api.wait_for("sendMessage")
+        iris.gptunnel.final_status = "processing"
+        await iris.app.runner.enqueue(_imagine("first"))
+        await iris.api.wait_until(lambda: len(iris.gptunnel.tasks) == 1)
+        mark = iris.api.mark()
+        waiting = await second.runner.enqueue(_imagine("second"))
+        assert waiting is not None
+        await iris.api.wait_for("sendMessage", where=text_has("number 1 in line"), after=mark)
+        later = await iris.app.runner.enqueue(_imagine("third"))
+        assert later is not None
+        await iris.api.wait_for("sendMessage", where=text_has("number 2 in line"), after=mark)
+        assert len(iris.gptunnel.tasks) == 1  # neither waiting job reached the provider
+        iris.gptunnel.final_status = "done"
+        await iris.api.wait_until(lambda: len(iris.api.calls_of("sendPhoto")) == 3)
+        assert [t.prompt for t in iris.gptunnel.tasks.values()] == ["first", "second", "third"]
+
+
+async def test_a_cancel_on_one_instance_stops_the_job_on_the_other(
+    serve: Serve, tmp_path: Path, postgres_url: str
+) -> None:
+    async with two_instances(
+        serve, tmp_path, postgres_url, job_lease=LEASE, gptunnel_api_key=GPTUNNEL_KEY
+    ) as (iris, second):
+        await second.runner.start()
+        await iris.say(ALICE, "/start")  # Telegram knows the chat from now on
+        await iris.api.wait_for("sendMessage")
+        iris.gptunnel.final_status = "processing"
+        job = await second.runner.enqueue(_imagine("a slow comet"))
+        assert job is not None
+        await iris.api.wait_until(lambda: any(t.polls > 0 for t in iris.gptunnel.tasks.values()))
+        stored = await iris.app.storage.jobs.get(job.id)
+        assert stored is not None
+        assert await iris.app.runner.cancel(stored)
+        # The instance running it sees at its next renewal that the job is gone, and stops.
+        await iris.api.wait_until(lambda: second.runner.idle, timeout=5)
+        iris.gptunnel.final_status = "done"
+        polls = sum(t.polls for t in iris.gptunnel.tasks.values())
+        await iris.app.runner.stop()  # the polling bot's own runner must not pick it up either
+        assert (await iris.job(job.id)).state == JobState.CANCELLED
+        assert sum(t.polls for t in iris.gptunnel.tasks.values()) == polls
+        assert iris.api.calls_of("sendPhoto") == []
+
+
+async def test_a_job_let_go_at_a_graceful_stop_is_resumed_by_the_other_instance_at_once(
+    serve: Serve, tmp_path: Path, postgres_url: str
+) -> None:
+    # A lease no test outlives: only letting go at the stop explains the hand-over.
+    async with two_instances(
+        serve, tmp_path, postgres_url, job_lease=600, gptunnel_api_key=GPTUNNEL_KEY
+    ) as (iris, second):
+        await second.runner.start()
+        await iris.say(ALICE, "/start")  # Telegram knows the chat from now on
+        await iris.api.wait_for("sendMessage")
+        iris.gptunnel.final_status = "processing"
+        job = await second.runner.enqueue(_imagine("a lighthouse"))
+        assert job is not None
+        await iris.api.wait_until(lambda: any(t.polls > 0 for t in iris.gptunnel.tasks.values()))
+        await second.runner.stop()
+        assert (await iris.job(job.id)).state == JobState.POLLING
+        iris.gptunnel.final_status = "done"
+        photo = await iris.api.wait_for("sendPhoto", timeout=5)
+        assert int(photo.params["chat_id"]) == ALICE.id
+        await iris.settled()
+        assert (await iris.job(job.id)).state == JobState.DONE
+        assert len(iris.gptunnel.tasks) == 1  # polled on, never created again
+        assert len(iris.api.calls_of("sendPhoto")) == 1
