@@ -44,11 +44,13 @@ GROUP = Chat(id=-100500, type="supergroup", title="Artists")
 
 
 @asynccontextmanager
-async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`python -m bot` running until the block ends (then killed if still alive)."""
+async def bot_process(
+    env: dict[str, str], cwd: Path, *arguments: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`python -m bot [arguments]` running until the block ends (then killed if still alive)."""
     log = (cwd / "bot.log").open("ab")
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=cwd, env=env, stdout=log, stderr=log
+        sys.executable, "-m", "bot", *arguments, cwd=cwd, env=env, stdout=log, stderr=log
     )
     try:
         yield process
