@@ -305,7 +305,7 @@ SQL_METHODS = frozenset(
         "fetchval",
     }
 )
-PLACEHOLDER_HELPERS = frozenset({"_placeholders"})
+PLACEHOLDER_HELPERS = frozenset({"placeholders"})
 """Functions that return only "?, ?, ..." and so may build SQL."""
 NOT_LITERAL = {
     # The query layer passes on the SQL its callers wrote; each of those calls is checked here.
@@ -334,10 +334,17 @@ NOT_LITERAL = {
 
 
 def _module_constants(tree: ast.Module) -> dict[str, ast.expr]:
-    """Names bound at module level, with the expression bound to them."""
+    """Names bound at module level, with the expression bound to them; names imported from
+    another module of the project are followed there."""
     found: dict[str, ast.expr] = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bot."):
+            source = ROOT / (node.module or "").replace(".", "/")
+            imported = _module_constants(ast.parse(source.with_suffix(".py").read_text()))
+            found.update(
+                {alias.name: imported[alias.name] for alias in node.names if alias.name in imported}
+            )
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             if isinstance(target, ast.Name):
                 found[target.id] = node.value
@@ -411,7 +418,7 @@ def test_the_sql_check_catches_formatted_values() -> None:
         "_SELECT + f' WHERE id = {job_id}'",
     ):
         assert not _literal(ast.parse(unsafe, mode="eval").body, constants), unsafe
-    for safe in ("_SELECT + ' WHERE id = ?'", "f'{_SELECT} WHERE id IN ({_placeholders(3)})'"):
+    for safe in ("_SELECT + ' WHERE id = ?'", "f'{_SELECT} WHERE id IN ({placeholders(3)})'"):
         assert _literal(ast.parse(safe, mode="eval").body, constants), safe
 
 

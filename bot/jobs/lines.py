@@ -32,6 +32,8 @@ class UserLines:
         self._slots = slots
         self._moved: dict[int, set[asyncio.Event]] = {}
         """Per user, one event per job of theirs waiting here: set when the line may have moved."""
+        self._admitted: set[int] = set()
+        """Jobs admitted when their status was written, whose turn has not begun yet."""
         self.running = 0
         """Jobs of this process holding a slot."""
 
@@ -45,13 +47,16 @@ class UserLines:
     async def status_text(self, job: JobRecord) -> str:
         """What a new job's status message says: working (it took a slot), or its place."""
         if await self._lines.admit(job, slots=self._slots):
+            self._admitted.add(job.id)
             return working_text(job, 0)
         return waiting_text(await self._lines.place(job) or 1)
 
     @asynccontextmanager
     async def turn(self, job: JobRecord, notifier: Notifier) -> AsyncIterator[None]:
         """Hold one of the user's slots for the block, waiting in line for it if need be."""
-        if not await self._lines.admit(job, slots=self._slots):
+        admitted = job.id in self._admitted
+        self._admitted.discard(job.id)
+        if not admitted and not await self._lines.admit(job, slots=self._slots):
             await self._wait(job, notifier)
             await _show(notifier, job, working_text(job, 0))
         self.running += 1

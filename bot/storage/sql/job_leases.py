@@ -11,7 +11,13 @@ from collections.abc import Collection
 
 from bot.storage.interfaces import SqlDatabase
 from bot.storage.jobs import JobRecord, JobState, Lease
-from bot.storage.sql.job_rows import COLUMNS, UNFINISHED_IN, UNFINISHED_VALUES, job_record
+from bot.storage.sql.job_rows import (
+    COLUMNS,
+    UNFINISHED_IN,
+    UNFINISHED_VALUES,
+    job_record,
+    placeholders,
+)
 
 _CLAIM = (
     "UPDATE jobs SET owner = ?, lease_until = ?"  # noqa: S608 - literals only
@@ -51,9 +57,8 @@ class SqlJobLeases:
         """Of these jobs, the ones the owner must stop: cancelled, or resumed by another."""
         if not job_ids:
             return set()
-        marks = ", ".join("?" * len(job_ids))
         rows = await self._db.fetchall(
-            f"SELECT id FROM jobs WHERE id IN ({marks})"  # noqa: S608 - placeholders only
+            f"SELECT id FROM jobs WHERE id IN ({placeholders(len(job_ids))})"  # noqa: S608
             " AND (state = ? OR owner IS NULL OR owner <> ?)",
             (*job_ids, JobState.CANCELLED.value, owner),
         )

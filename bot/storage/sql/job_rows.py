@@ -16,8 +16,14 @@ COLUMNS = (
 )
 """The columns a JobRecord is made of, in a SELECT or a RETURNING clause."""
 
+
+def placeholders(count: int) -> str:
+    """`count` "?" placeholders, comma-separated, for an `IN (...)`."""
+    return ", ".join("?" * count)
+
+
 UNFINISHED_VALUES = tuple(sorted(state.value for state in UNFINISHED))
-UNFINISHED_IN = ", ".join("?" * len(UNFINISHED_VALUES))
+UNFINISHED_IN = placeholders(len(UNFINISHED_VALUES))
 """Placeholders for UNFINISHED_VALUES in an `IN (...)`."""
 
 

@@ -18,7 +18,7 @@ from bot.storage.jobs import (
     NewJob,
 )
 from bot.storage.sql.job_create import insert_job
-from bot.storage.sql.job_rows import COLUMNS, UNFINISHED_IN, UNFINISHED_VALUES
+from bot.storage.sql.job_rows import COLUMNS, UNFINISHED_IN, UNFINISHED_VALUES, placeholders
 from bot.storage.sql.job_rows import job_record as _record
 
 _SELECT = f"SELECT {COLUMNS} FROM jobs"  # noqa: S608 - literals only
@@ -38,10 +38,6 @@ _SETTABLE = {
     "result_at": "result_at = COALESCE(result_at, ?)",
 }
 """Columns `transition` may set, each with its SQL written here: never a name from a caller."""
-
-
-def _placeholders(count: int) -> str:
-    return ", ".join("?" * count)
 
 
 class SqlJobs:
@@ -119,7 +115,7 @@ class SqlJobs:
         # Only literals are joined here: the assignments come from _SETTABLE, the rest are "?".
         sql = (
             f"UPDATE jobs SET {', '.join(assignments)}"  # noqa: S608
-            f" WHERE id = ? AND state IN ({_placeholders(len(states))})"
+            f" WHERE id = ? AND state IN ({placeholders(len(states))})"
         )
         params = [to.value, now, *fields.values(), job_id, *states]
         if owner is not None:
