@@ -3,6 +3,7 @@ round-robin spreader, as behind a load balancer."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 from collections.abc import AsyncIterator
@@ -91,7 +92,7 @@ class Fleet:
     spreader: Spreader
     database_url: str
     folders: list[Path]
-    processes: list[Any] = field(default_factory=list)
+    processes: list[asyncio.subprocess.Process] = field(default_factory=list)
 
     def log(self, index: int) -> str:
         """What one instance has logged so far."""
