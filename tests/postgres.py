@@ -138,3 +138,13 @@ async def table_contents(url: str) -> bytes:
     finally:
         await conn.close()
     return b"\n".join(values)
+
+
+async def job_leases(url: str) -> dict[int, tuple[str, str | None, float]]:
+    """Every job's state, owner and lease end, as stored now."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT id, state, owner, lease_until FROM jobs")
+    finally:
+        await conn.close()
+    return {row["id"]: (row["state"], row["owner"], row["lease_until"]) for row in rows}

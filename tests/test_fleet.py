@@ -31,7 +31,7 @@ async def _delivered_once(fleet: Fleet, *, timeout: float) -> None:
     assert int(photo.params["chat_id"]) == ALICE.id
     assert "a lighthouse in a storm" in photo.params["caption"]
     await fleet.api.wait_for("deleteMessage", timeout=timeout)  # the status: done by then
-    assert [state for state, _ in (await fleet.job_states()).values()] == ["done"]
+    assert await fleet.job_states() == ["done"]
     assert len(fleet.api.calls_of("sendPhoto")) == 1
     assert fleet.creates() == 1
     assert len(fleet.gptunnel.tasks) == 1

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 from aiohttp import web
 
 from playground.providers.gptunnel import GPTunnelFake
@@ -22,7 +21,7 @@ from playground.telegram import FakeBotApi
 from playground.telegram.webhook import SECRET_HEADER
 from tests.conftest import TEST_KEYS_SECRET, Serve
 from tests.harness import bot_process
-from tests.postgres import free_port
+from tests.postgres import free_port, job_leases
 from tests.test_e2e import pending_gptunnel_setup
 
 HOOK_PATH = "/telegram"
@@ -109,14 +108,10 @@ class Fleet:
         status: int = await process.wait()
         return status
 
-    async def job_states(self) -> dict[int, tuple[str, str | None]]:
-        """Every job's state and owner, as stored now."""
-        conn = await asyncpg.connect(self.database_url)
-        try:
-            rows = await conn.fetch("SELECT id, state, owner FROM jobs ORDER BY id")
-        finally:
-            await conn.close()
-        return {row["id"]: (row["state"], row["owner"]) for row in rows}
+    async def job_states(self) -> list[str]:
+        """Every job's state, as stored now, oldest first."""
+        jobs = await job_leases(self.database_url)
+        return [jobs[job_id][0] for job_id in sorted(jobs)]
 
 
 @asynccontextmanager
