@@ -53,7 +53,8 @@ def _run_as() -> tuple[list[str], str | None]:
     raise RuntimeError("running as root, and neither a postgres nor a nobody user exists")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 free now (another process may take it before it is bound)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -81,7 +82,7 @@ class PostgresServer:
             "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions",
         )  # fmt: skip
         for attempt in range(1, START_ATTEMPTS + 1):
-            self.port = _free_port()
+            self.port = free_port()
             options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} {_FAST}"
             try:
                 self._run(
@@ -137,3 +138,13 @@ async def table_contents(url: str) -> bytes:
     finally:
         await conn.close()
     return b"\n".join(values)
+
+
+async def job_leases(url: str) -> dict[int, tuple[str, str | None, float]]:
+    """Every job's state, owner and lease end, as stored now."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT id, state, owner, lease_until FROM jobs")
+    finally:
+        await conn.close()
+    return {row["id"]: (row["state"], row["owner"], row["lease_until"]) for row in rows}

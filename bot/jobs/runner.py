@@ -172,6 +172,8 @@ class JobRunner:
     async def _resume(self, job: JobRecord) -> None:
         """A job this instance just claimed, by the restart rules: a paid call that may have
         been in flight is never re-sent (the user is told, with Retry); the rest go on."""
+        if self._stopping.is_set():
+            return  # held only until the keeper lets go of every job at the end of stop()
         if job.id in self._tasks:
             return  # still running here: its lease had lapsed while this process was busy
         if job.state is JobState.INTERRUPTED:

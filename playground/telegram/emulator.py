@@ -1,4 +1,5 @@
-"""The emulated Bot API over HTTP: one token's methods, downloads, faults, limits and hooks."""
+"""The emulated Bot API over HTTP: one token's methods, downloads, webhook delivery, faults,
+limits and hooks."""
 
 # Checked as the real API checks them, so tests catch what Telegram would refuse: the token, chat
 # and message ids, text and caption lengths, Telegram's HTML subset (Markdown modes are stored
@@ -27,6 +28,7 @@ from playground.telegram.model import MAX_UPLOAD
 from playground.telegram.pictures import PictureDecoder, decode_picture
 from playground.telegram.player import Player
 from playground.telegram.state import State
+from playground.telegram.webhook import WebhookSender
 from playground.telegram.wire import ApiCall, error_response, ok_response, read_params
 
 logger = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ class FakeBotApi(Player):
         """
         self.token = token
         self.state = State(decode_picture)
+        self.webhook_sender = WebhookSender(self.state)
         self.limits: Limits | None = Limits() if limits == "telegram" else limits
         self.faults = Faults(METHODS)
         self.call_hooks: list[CallHook] = []
@@ -76,11 +79,13 @@ class FakeBotApi(Player):
 
     async def _on_startup(self, _: web.Application) -> None:
         self.state.closing = False
+        self.webhook_sender.start()
 
     async def _on_shutdown(self, _: web.Application) -> None:
         # Hanging long polls return at once, so the server stops without waiting for them.
         self.state.closing = True
         self.state.journal.changed()
+        await self.webhook_sender.stop()
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:

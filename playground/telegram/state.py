@@ -57,7 +57,11 @@ class State:
         self.outside: set[int] = set()
         """Chats the bot is not in: users may use its inline mode there, it cannot send."""
         self.webhook: str | None = None
-        """The URL setWebhook registered, if any."""
+        """The URL setWebhook registered, if any: pending updates are delivered to it."""
+        self.webhook_secret: str | None = None
+        """The secret_token setWebhook gave, sent with every delivery."""
+        self.webhook_error: tuple[int, str] | None = None
+        """When and why the last delivery failed, as getWebhookInfo reports it."""
         self.polled = asyncio.Event()
         """Set when a getUpdates call starts waiting."""
         self.closing = False

@@ -46,6 +46,8 @@ class GPTunnelFake:
     """GPTunnel as its document describes it; queue Outcomes to script errors and oddities."""
 
     api_key: str = API_KEY
+    other_keys: tuple[str, ...] = ()
+    """More accounts' keys it takes: callers with keys of their own can be told apart."""
     model: str = MODEL
     progress: tuple[str, ...] = ("idle", "processing")
     """Statuses answered by the first result polls of a task, one per poll."""
@@ -165,7 +167,7 @@ class GPTunnelFake:
         if value.lower().startswith("bearer "):
             self.violations.append("API key sent with a Bearer prefix")
             return _error(401, "Authorization must be the API key itself, without Bearer")
-        if value != self.api_key:
+        if value != self.api_key and value not in self.other_keys:
             return _error(401, "unknown API key")
         return None
 

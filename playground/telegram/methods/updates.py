@@ -1,4 +1,5 @@
-"""The bot and its updates: getMe, getUpdates (long polling), setWebhook, deleteWebhook."""
+"""The bot and its updates: getMe, getUpdates (long polling), setWebhook, deleteWebhook,
+getWebhookInfo."""
 
 from __future__ import annotations
 
@@ -26,20 +27,36 @@ async def delete_webhook(state: State, params: Params, files: Files) -> Any:
     """deleteWebhook, dropping pending updates if asked."""
     if params.get("drop_pending_updates") is True:
         state.pending.clear()
-    state.webhook = None
+    state.webhook = state.webhook_secret = state.webhook_error = None
     return True
 
 
 async def set_webhook(state: State, params: Params, files: Files) -> Any:
-    """setWebhook: the URL is kept; nothing is delivered to it."""
+    """setWebhook: pending updates go to the URL from now on (playground.telegram.webhook)."""
     url = params.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise bad("bad webhook: an HTTPS URL must be provided for webhook")
     secret = params.get("secret_token")
     if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
         raise bad("secret token contains unallowed characters")
-    state.webhook = url
+    if params.get("drop_pending_updates") is True:
+        state.pending.clear()
+    state.webhook, state.webhook_error = url, None
+    state.webhook_secret = None if secret is None else str(secret)
+    state.journal.changed()
     return True
+
+
+async def get_webhook_info(state: State, params: Params, files: Files) -> Any:
+    """getWebhookInfo: the URL, the updates waiting for it, and the last delivery failure."""
+    info: dict[str, Any] = {
+        "url": state.webhook or "",
+        "has_custom_certificate": False,
+        "pending_update_count": len(state.pending),
+    }
+    if state.webhook_error is not None:
+        info["last_error_date"], info["last_error_message"] = state.webhook_error
+    return info
 
 
 async def get_updates(state: State, params: Params, files: Files) -> Any:
@@ -67,5 +84,6 @@ METHODS: dict[str, Method] = {
     "getMe": get_me,
     "deleteWebhook": delete_webhook,
     "setWebhook": set_webhook,
+    "getWebhookInfo": get_webhook_info,
     "getUpdates": get_updates,
 }
