@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from contextlib import suppress
 from pathlib import Path
 
 from bot.storage.results import result_name
@@ -24,7 +25,7 @@ class DiskResults:
 
     async def get(self, job_id: int) -> bytes | None:
         """The bytes of the job's file, or None."""
-        return await asyncio.to_thread(self._read, job_id)
+        return await asyncio.to_thread(_read, self._folder, job_id)
 
     async def exists(self, job_id: int) -> bool:
         """True when the job's file is there."""
@@ -34,17 +35,16 @@ class DiskResults:
         """Delete the files (half-written ones too) last written before `before`."""
         return await asyncio.to_thread(_prune, self._folder, before)
 
-    def _read(self, job_id: int) -> bytes | None:
-        for path in _kept(self._folder, job_id):
-            try:
-                return path.read_bytes()
-            except FileNotFoundError:  # pruned meanwhile
-                return None
-        return None
-
 
 def _kept(folder: Path, job_id: int) -> list[Path]:
     return [p for p in folder.glob(f"{job_id}.*") if p.suffix != _PARTIAL and p.is_file()]
+
+
+def _read(folder: Path, job_id: int) -> bytes | None:
+    for path in _kept(folder, job_id):
+        with suppress(FileNotFoundError):  # pruned meanwhile
+            return path.read_bytes()
+    return None
 
 
 def _write(path: Path, data: bytes, now: float) -> None:
