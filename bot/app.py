@@ -143,7 +143,6 @@ async def create_application(
         providers=providers,
         keychain=keychain,
         i18n=i18n,
-        results_dir=settings.data_dir / "results",
         job_timeout=settings.job_timeout,
         daily_limit=settings.operator_daily_limit,
         limits=Limits(

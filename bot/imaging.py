@@ -6,7 +6,6 @@ import asyncio
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import TypeVar
 
 from services.images import ImageInfo, TelegramPhoto, inspect_image, telegram_photo
@@ -36,18 +35,9 @@ class ImageWorkers:
         """`data` as sendPhoto takes it (see services.images.telegram_photo)."""
         return await self._run(telegram_photo, data)
 
-    async def photo_from_file(self, path: Path) -> TelegramPhoto:
-        """A kept result as sendPhoto takes it; its bytes are read on the worker thread, so a job
-        waiting for a thread holds no image."""
-        return await self._run(_photo_from_file, path)
-
     def close(self) -> None:
         """Stop the threads; work not yet started is dropped."""
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _run(self, work: Callable[[A], R], argument: A) -> R:
         return await asyncio.get_running_loop().run_in_executor(self._executor, work, argument)
-
-
-def _photo_from_file(path: Path) -> TelegramPhoto:
-    return telegram_photo(path.read_bytes())

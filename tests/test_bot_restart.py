@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -117,9 +116,9 @@ async def test_job_cut_off_while_delivering_is_delivered_from_the_kept_file(
             ),
             now=time.time(),
         )  # fmt: skip
-        results = iris.settings.data_dir / "results"
-        results.mkdir(parents=True, exist_ok=True)
-        (results / f"{job.id}.webp").write_bytes(iris.gptunnel.image)
+        await storage.results.put(
+            job.id, iris.gptunnel.image, mime_type="image/webp", now=time.time()
+        )
         jobs, now = storage.jobs, time.time()
         assert await jobs.transition(job.id, to=JobState.SUBMITTING, now=now)
         assert await jobs.transition(job.id, to=JobState.POLLING, now=now, task_id="0" * 24)
@@ -161,21 +160,21 @@ async def test_a_request_delivered_twice_starts_one_job(
         assert len(iris.api.calls_of("sendPhoto")) == 1
 
 
-async def test_old_result_files_are_pruned_at_start(
+async def test_old_results_are_pruned_at_start(
     serve: Serve, tmp_path: Path, backend: dict[str, Any]
 ) -> None:
     async with iris_running(serve, tmp_path, **backend, gptunnel_api_key=GPTUNNEL_KEY) as iris:
         await iris.say(ALICE, "/imagine a dune")
         await iris.api.wait_until(lambda: iris.api.called("sendPhoto"))
         await iris.stop()
-        results = iris.settings.data_dir / "results"
-        [kept] = list(results.iterdir())
-        old = results / "999.webp"
-        old.write_bytes(b"x")
+        storage = await open_storage_of(iris.settings)
         eight_days_ago = time.time() - 8 * 24 * 3600
-        os.utime(old, (eight_days_ago, eight_days_ago))
+        await storage.results.put(999, b"x", mime_type="image/webp", now=eight_days_ago)
+        await storage.close()
         await iris.start()
-        assert sorted(results.iterdir()) == [kept]
+        results = iris.app.storage.results
+        assert await results.exists(1)
+        assert not await results.exists(999)
 
 
 async def test_graceful_stop_lets_a_paid_call_record_its_task_id(

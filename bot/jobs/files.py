@@ -1,16 +1,16 @@
-"""A job's files: the user's photo fetched from Telegram, results kept on disk for 📎."""
+"""A job's files: the user's photo fetched from Telegram, results kept for 📎."""
 
 from __future__ import annotations
 
-import asyncio
 import io
+import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 
 from bot.storage.jobs import JobRecord
+from bot.storage.results import ResultStore, result_name
 from services.base import GeneratedImage
 from services.exceptions import ImageTooLargeError
 
@@ -18,14 +18,12 @@ TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 """The largest file the Bot API lets a bot download."""
 
 RESULT_RETENTION = 7 * 24 * 3600
-"""Seconds a result file is kept for the 📎 original file button."""
-
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
+"""Seconds a result is kept for the 📎 original file button."""
 
 
 @dataclass(frozen=True, slots=True)
 class StoredResult:
-    """A result kept on disk, as the job's row records it."""
+    """A kept result, as the job's row records it."""
 
     file_name: str
     mime_type: str
@@ -33,11 +31,11 @@ class StoredResult:
 
 
 class JobFiles:
-    """Reads inputs from Telegram and keeps result files under one folder."""
+    """Reads inputs from Telegram and keeps results in the storage's ResultStore."""
 
-    def __init__(self, *, bot: Bot, results_dir: Path) -> None:
+    def __init__(self, *, bot: Bot, results: ResultStore) -> None:
         self._bot = bot
-        self._results_dir = results_dir
+        self._results = results
 
     async def download_input(self, file_id: str) -> bytes:
         """The bytes of a photo or document the user sent."""
@@ -59,38 +57,18 @@ class JobFiles:
         return buffer.getvalue()
 
     async def write_result(self, job: JobRecord, image: GeneratedImage) -> StoredResult:
-        """Keep the untouched result on disk, where the bytes stay from now on."""
-        extension = EXTENSIONS.get(image.mime_type, "bin")
-        path = self._results_dir / f"{job.id}.{extension}"
-        await asyncio.to_thread(_write_file, path, image.data)
-        return StoredResult(path.name, image.mime_type, image.remote_id)
+        """Keep the untouched result, where the bytes stay from now on."""
+        await self._results.put(job.id, image.data, mime_type=image.mime_type, now=time.time())
+        return StoredResult(result_name(job.id, image.mime_type), image.mime_type, image.remote_id)
 
     async def prune(self, *, now: float, max_age: float = RESULT_RETENTION) -> int:
-        """Delete result files older than `max_age`; returns how many."""
-        return await asyncio.to_thread(_prune, self._results_dir, now - max_age)
+        """Drop results older than `max_age`; returns how many."""
+        return await self._results.prune(before=now - max_age)
 
     async def has_result(self, job: JobRecord) -> bool:
-        """True when the job's result file is on disk (a restart during delivery)."""
-        return job.result_path is not None and await asyncio.to_thread(
-            (self._results_dir / job.result_path).is_file
-        )
+        """True when the job's result is kept (a restart during delivery)."""
+        return job.result_path is not None and await self._results.exists(job.id)
 
-    def result_file(self, job: JobRecord) -> Path | None:
-        """Where the job's untouched result is kept, if it has one."""
-        return None if job.result_path is None else self._results_dir / job.result_path
-
-
-def _prune(folder: Path, cutoff: float) -> int:
-    removed = 0
-    for path in folder.glob("*") if folder.is_dir() else ():
-        if path.is_file() and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(path.suffix + ".part")
-    partial.write_bytes(data)
-    partial.replace(path)  # a crash never leaves a half-written result behind
+    async def read_result(self, job: JobRecord) -> bytes | None:
+        """The job's untouched result, if it has one still kept."""
+        return None if job.result_path is None else await self._results.get(job.id)

@@ -17,13 +17,14 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, ReplyParamete
 from bot.formatting import CAPTION_LIMIT, escape, shorten, split_text
 from bot.imaging import ImageWorkers
 from bot.jobs.buttons import cancel_keyboard, inline_result_keyboard, result_keyboard
-from bot.jobs.files import EXTENSIONS, JobFiles
+from bot.jobs.files import JobFiles
 from bot.jobs.inline import INLINE_SHOWN, InlineMessages, SentImage, framed
 from bot.jobs.texts import working_text
 from bot.jobs.timing import Timing
 from bot.outbox import Outbox, Priority, Superseded, sending_as
 from bot.providers import display_name
 from bot.storage.jobs import JobKind, JobRecord
+from bot.storage.results import EXTENSIONS
 from bot.telegram import delete_quietly, edit_text
 
 logger = logging.getLogger(__name__)
@@ -179,10 +180,13 @@ class Notifier:
     async def send_image(self, job: JobRecord) -> SentImage:
         """Send the kept result as a photo (converted if Telegram needs it) with its buttons;
         an inline job's goes into its inline message."""
-        path = self._files.result_file(job)
-        assert path is not None
         async with self._upload_slot():
-            photo = await self._images.photo_from_file(path)
+            # Read within the slot: results waiting for one hold no image.
+            kept = await self._files.read_result(job)
+            if kept is None:
+                raise LookupError(f"job {job.id} has no kept result")
+            photo = await self._images.photo(kept)
+            del kept
             extension = EXTENSIONS.get(photo.mime_type, "jpg")
             upload = BufferedInputFile(photo.data, filename=f"iris-{job.id}.{extension}")
             target = Target.of(job)

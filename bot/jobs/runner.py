@@ -11,7 +11,6 @@ import logging
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -60,7 +59,6 @@ class JobRunner:
         providers: Providers,
         keychain: KeyChain,
         i18n: I18n,
-        results_dir: Path,
         job_timeout: float,
         daily_limit: int,
         limits: Limits,
@@ -81,7 +79,7 @@ class JobRunner:
         self._job_timeout = job_timeout
         self._daily_limit = daily_limit
         self._timing = timing or Timing()
-        self._files = JobFiles(bot=bot, results_dir=results_dir)
+        self._files = JobFiles(bot=bot, results=storage.results)
         self._stopping = asyncio.Event()
         self._paid = PaidCalls()
         self._lines = UserLines(storage.lines, limits.user_max_jobs)
@@ -122,10 +120,6 @@ class JobRunner:
         self._notices: set[asyncio.Task[None]] = set()
         """Interrupted jobs' notices being sent (patiently, while Telegram is unreachable)."""
         self._started = False
-
-    def result_file(self, job: JobRecord) -> Path | None:
-        """Where a job's untouched result image is kept, if it has one."""
-        return self._files.result_file(job)
 
     @property
     def started(self) -> bool:

@@ -79,7 +79,7 @@ class JobSteps:
         self._durations = durations
 
     async def generate(self, job: JobRecord) -> JobRecord | None:
-        """The job with its image kept on disk; None when stopped or cancelled on the way."""
+        """The job with its image kept; None when stopped or cancelled on the way."""
         generator = self._providers.generators[job.provider]
         if job.state is JobState.DELIVERING and await self._files.has_result(job):
             return job
@@ -115,10 +115,10 @@ class JobSteps:
         image = await self._poll(job, generator, resolved)
         credits = image.credits
         stored = await self._files.write_result(job, image)
-        # The file holds the bytes now: results waiting for the database must not hold them too.
+        # The store holds the bytes now: results waiting for the database must not hold them too.
         del image
         await self._record_credits(job, resolved, credits)
-        # Also from delivering: a restart found the job's kept file gone, so it was fetched again.
+        # Also from delivering: a restart found the job's kept result gone, so it was fetched again.
         if not await self._to(
             job,
             JobState.DELIVERING,

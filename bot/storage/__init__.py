@@ -13,6 +13,7 @@ import asyncpg
 
 from bot.config import SHARED_KEY_REQUIRED, decode_key
 from bot.crypto import KeyFileError, SecretBox, load_or_create_key
+from bot.storage.disk import DiskResults
 from bot.storage.interfaces import (
     Credentials,
     Credits,
@@ -27,12 +28,14 @@ from bot.storage.interfaces import (
 from bot.storage.postgres.db import PostgresDatabase, describe
 from bot.storage.postgres.listener import RecentListener
 from bot.storage.recent import Recent
+from bot.storage.results import ResultStore
 from bot.storage.sql.credentials import SqlCredentials
 from bot.storage.sql.credits import SqlCredits
 from bot.storage.sql.job_leases import SqlJobLeases
 from bot.storage.sql.job_lines import SqlJobLines
 from bot.storage.sql.jobs import SqlJobs
 from bot.storage.sql.quota import SqlQuotaStore
+from bot.storage.sql.results import SqlResults
 from bot.storage.sql.tokens import SqlSessionTokenStore
 from bot.storage.sql.users import SqlUsers
 from bot.storage.sqlite.db import DB_FILENAME, SqliteDatabase
@@ -54,6 +57,9 @@ class Storage:
     leases: JobLeases
     lines: JobLines
     credits: Credits
+    results: ResultStore
+    """Result originals for 📎: files under DATA_DIR on SQLite, the job_results table on
+    PostgreSQL (no instance needs a disk of its own)."""
     listener: RecentListener | None = None
     """On PostgreSQL: drops cached rows another instance wrote."""
 
@@ -75,8 +81,9 @@ async def open_storage(
     """Load the key and open the database, migrated to the latest schema.
 
     Without `database_url`: `data_dir/iris.db`, and the key in `data_dir` unless KEYS_SECRET is
-    given. With it: PostgreSQL, where KEYS_SECRET is required (a generated key file on one
-    machine cannot be shared by the instances of another).
+    given, and result originals in `data_dir/results`. With it: PostgreSQL, where KEYS_SECRET is
+    required (a generated key file on one machine cannot be shared by the instances of another)
+    and result originals are kept in the database.
     """
     db: SqlDatabase
     listener: RecentListener | None = None
@@ -112,5 +119,6 @@ async def open_storage(
         leases=SqlJobLeases(db),
         lines=SqlJobLines(db),
         credits=SqlCredits(db),
+        results=SqlResults(db) if database_url else DiskResults(data_dir / "results"),
         listener=listener,
     )

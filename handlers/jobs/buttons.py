@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import PurePath
 
 from aiogram import Bot
-from aiogram.types import CallbackQuery, FSInputFile, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -14,6 +15,7 @@ from bot.jobs.runner import JobRunner
 from bot.keychain import KeyChain
 from bot.storage import Storage
 from bot.storage.jobs import JobRecord
+from bot.storage.results import ResultStore
 from bot.telegram import edit_markup
 from handlers.common.favorite import toggle_favorite
 from handlers.common.stale import no_longer_valid
@@ -109,23 +111,34 @@ async def _repeat(
 
 
 async def original(
-    query: CallbackQuery,
-    callback_data: JobAction,
-    storage: Storage,
-    runner: JobRunner,
-    bot: Bot,
+    query: CallbackQuery, callback_data: JobAction, storage: Storage, bot: Bot
 ) -> None:
     """📎 Original file: the untouched result bytes as a document (anyone in the chat may ask)."""
     job = await storage.jobs.get(callback_data.job_id)
     chat_id = query.message.chat.id if query.message else None
-    path = runner.result_file(job) if job is not None else None
-    if job is None or job.chat_id != chat_id or path is None or not path.is_file():
+    document = None
+    if job is not None and job.chat_id == chat_id:
+        document = await _original_document(job, storage.results)
+    if job is None or document is None:
         await query.answer(_("The original file is no longer available."), show_alert=True)
         return
-    document = job.document_file_id or FSInputFile(path, filename=f"iris-{job.id}{path.suffix}")
     sent = await bot.send_document(
         chat_id=job.chat_id, message_thread_id=job.thread_id, document=document
     )
     if job.document_file_id is None and sent.document is not None:
         await storage.jobs.set_document_file_id(job.id, sent.document.file_id)
     await query.answer()
+
+
+async def _original_document(
+    job: JobRecord, results: ResultStore
+) -> str | BufferedInputFile | None:
+    """The kept result as sendDocument takes it: Telegram's copy once sent, else its bytes; None
+    once it is no longer kept."""
+    if job.result_path is None:
+        return None
+    if job.document_file_id is not None:
+        return job.document_file_id if await results.exists(job.id) else None
+    data = await results.get(job.id)
+    name = f"iris-{job.id}{PurePath(job.result_path).suffix}"
+    return None if data is None else BufferedInputFile(data, filename=name)

@@ -1,0 +1,67 @@
+"""Results kept as files in one folder (DATA_DIR/results): one machine, one disk."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from contextlib import suppress
+from pathlib import Path
+
+from bot.storage.results import result_name
+
+_PARTIAL = ".part"
+
+
+class DiskResults:
+    """A `ResultStore` of files named `{job_id}.{extension}`, dated by their mtime."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+
+    async def put(self, job_id: int, data: bytes, *, mime_type: str, now: float) -> None:
+        """Write the file whole or not at all, then drop the job's file of another type."""
+        path = self._folder / result_name(job_id, mime_type)
+        await asyncio.to_thread(_write, path, data, now)
+
+    async def get(self, job_id: int) -> bytes | None:
+        """The bytes of the job's file, or None."""
+        return await asyncio.to_thread(_read, self._folder, job_id)
+
+    async def exists(self, job_id: int) -> bool:
+        """True when the job's file is there."""
+        return bool(await asyncio.to_thread(_kept, self._folder, job_id))
+
+    async def prune(self, *, before: float) -> int:
+        """Delete the files (half-written ones too) last written before `before`."""
+        return await asyncio.to_thread(_prune, self._folder, before)
+
+
+def _kept(folder: Path, job_id: int) -> list[Path]:
+    return [p for p in folder.glob(f"{job_id}.*") if p.suffix != _PARTIAL and p.is_file()]
+
+
+def _read(folder: Path, job_id: int) -> bytes | None:
+    for path in _kept(folder, job_id):
+        with suppress(FileNotFoundError):  # pruned meanwhile
+            return path.read_bytes()
+    return None
+
+
+def _write(path: Path, data: bytes, now: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + _PARTIAL)
+    partial.write_bytes(data)
+    os.utime(partial, (now, now))
+    partial.replace(path)  # a crash never leaves a half-written result behind
+    for other in path.parent.glob(f"{path.stem}.*"):
+        if other.suffix != _PARTIAL and other != path:
+            other.unlink(missing_ok=True)
+
+
+def _prune(folder: Path, cutoff: float) -> int:
+    removed = 0
+    for path in folder.glob("*") if folder.is_dir() else ():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
