@@ -45,7 +45,8 @@ def main() -> int:
         print(f"iris: {redact.scrub(str(e))}", file=sys.stderr)
         return 2
     except DATABASE_ERRORS as e:
-        print(f"iris: the data did not move: {redact.scrub(str(e))}", file=sys.stderr)
+        reason = str(e) or type(e).__name__  # a timeout says nothing else
+        print(f"iris: the data did not move: {redact.scrub(reason)}", file=sys.stderr)
         return 1
     except Exception as e:  # noqa: BLE001 - the last resort: type and place, never a traceback
         print(f"iris: stopped by an unexpected error: {origin(e)}", file=sys.stderr)
@@ -62,7 +63,7 @@ async def move(settings: Settings, *, now: float | None = None) -> list[str]:
     """
     started = datetime.now(UTC).timestamp() if now is None else now
     if settings.database_url is None:
-        raise MoveRefusedError("DATABASE_URL is not set: set it to the PostgreSQL database to fill")
+        raise MoveRefusedError("DATABASE_URL is not set: set it to the empty PostgreSQL database")
     url = settings.database_url.get_secret_value()
     data_dir = settings.data_dir
     source = data_dir / DB_FILENAME
@@ -148,10 +149,10 @@ async def _stored_secret(sqlite: SqliteDatabase) -> tuple[bytes, bytes] | None:
 
 def _use_key_file(key_file: Path, *, differs: bool) -> str:
     """Where the key is and how to read it, never the key itself."""
-    problem = "KEYS_SECRET differs from" if differs else "KEYS_SECRET is not set; use"
+    problem = "is not the key in" if differs else "is not set: set it to the key in"
     return (
-        f"{problem} the key that encrypts the stored keys: set KEYS_SECRET to the contents of "
-        f"{key_file} (read it with: cat {key_file})"
+        f"KEYS_SECRET {problem} {key_file}, which encrypts the stored keys"
+        f"{': set KEYS_SECRET to it' if differs else ''} (read it with: cat {key_file})"
     )
 
 

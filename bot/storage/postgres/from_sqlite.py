@@ -49,7 +49,7 @@ async def copy_into(
     try:
         await migrate(conn)
         async with conn.transaction():
-            # The bot's own writes take this lock too: an instance started meanwhile waits.
+            # Taken as the bot's own transactions take it: none of theirs interleaves with the copy.
             await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
             await _refuse_rows(conn)
             counts = {table: await _copy_table(conn, sqlite, table) for table in COPIED_TABLES}
