@@ -71,6 +71,10 @@ async def _fill(data_dir: Path, *, keys_secret: str | None = None) -> dict[str, 
         await storage.db.execute(
             "UPDATE jobs SET owner = 'gone', lease_until = ? WHERE id = ?", (NOW, jobs["polling"])
         )
+        # An operator's clean-up by hand: the deleted job's id is never handed out again.
+        deleted = await storage.jobs.create(_job(BOB, "deleted"), now=NOW)
+        await storage.db.execute("DELETE FROM jobs WHERE id = ?", (deleted.id,))
+        jobs["deleted"] = deleted.id
     finally:
         await storage.close()
     results = data_dir / "results"
@@ -148,7 +152,7 @@ async def test_the_bot_on_postgres_sees_what_it_kept_in_sqlite(
         replied = await storage.jobs.by_message(ALICE, 77)
         assert replied is not None and replied.id == jobs["done"]
         new = await storage.jobs.create(_job(BOB, "after the move"), now=NOW + 1)
-        assert new.id > max(jobs.values())
+        assert new.id == jobs["deleted"] + 1
     finally:
         await storage.close()
     conn = await asyncpg.connect(url)
