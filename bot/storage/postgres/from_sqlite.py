@@ -10,7 +10,6 @@ from typing import Any
 
 import asyncpg
 
-from bot.storage.jobs import UNFINISHED
 from bot.storage.postgres.db import CONNECT_TIMEOUT, WRITE_LOCK
 from bot.storage.postgres.migrations import Connection, migrate
 from bot.storage.sqlite.db import SqliteDatabase
@@ -84,10 +83,10 @@ async def _copy_table(conn: Connection, sqlite: SqliteDatabase, table: str) -> i
 
 
 def _released(columns: list[str], record: tuple[Any, ...]) -> tuple[Any, ...]:
-    """An unfinished job with no owner and no lease: the first instance to look claims it."""
+    """The job held by no one: the process of the old install never runs again, so the first
+    instance to look resumes an unfinished job (or tells of an interruption) at once."""
     job = dict(zip(columns, record, strict=True))
-    if job["state"] in UNFINISHED:
-        job["owner"], job["lease_until"] = None, 0.0
+    job["owner"], job["lease_until"] = None, 0.0
     return tuple(job.values())
 
 
