@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
-from bot import check
+from bot import check, migrate
 from bot.app import create_application, freeze_heap
 from bot.config import Settings, SettingsError, load_settings
 from bot.crypto import KeyFileError
@@ -81,7 +81,9 @@ async def run(settings: Settings, *, worker: bool = False) -> None:
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line; unknown arguments print the usage and exit with status 2."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="Run the Iris bot.")
-    commands = parser.add_subparsers(dest="command", metavar="{check,playground,worker}")
+    commands = parser.add_subparsers(
+        dest="command", metavar="{check,playground,worker,migrate-to-postgres}"
+    )
     checker = commands.add_parser(
         "check", help="check the settings, the Bot API, the database and operator keys, then exit"
     )
@@ -102,6 +104,10 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "worker",
         help="run jobs only, taking no updates (several instances on PostgreSQL: DATABASE_URL)",
     )
+    commands.add_parser(
+        "migrate-to-postgres",
+        help="copy DATA_DIR's SQLite data into the empty PostgreSQL database at DATABASE_URL",
+    )
     return parser.parse_args(argv)
 
 
@@ -110,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     if arguments.command == "playground":
         return playground.main(demo=arguments.demo)
+    if arguments.command == "migrate-to-postgres":
+        return migrate.main()
     try:
         settings = load_settings()
     except SettingsError as e:

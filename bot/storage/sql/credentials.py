@@ -34,7 +34,9 @@ class SqlCredentials:
 
     async def put(self, user_id: int, provider: str, parts: Sequence[str], *, masked: str) -> None:
         """Store (or replace) the user's credential for `provider`; `masked` is shown in /keys."""
-        secret = self._box.encrypt(json.dumps(list(parts)).encode(), aad=_aad(user_id, provider))
+        secret = self._box.encrypt(
+            json.dumps(list(parts)).encode(), aad=credential_aad(user_id, provider)
+        )
         await self._db.execute(
             "INSERT INTO credentials (user_id, provider, secret, masked, created_at)"
             " VALUES (?, ?, ?, ?, ?)"
@@ -58,7 +60,9 @@ class SqlCredentials:
         if row is None:
             return None
         try:
-            parts = json.loads(self._box.decrypt(row["secret"], aad=_aad(user_id, provider)))
+            parts = json.loads(
+                self._box.decrypt(row["secret"], aad=credential_aad(user_id, provider))
+            )
         except (DecryptionError, ValueError):
             logger.warning("stored %s credential of user %d does not decrypt", provider, user_id)
             return None
@@ -88,5 +92,6 @@ class SqlCredentials:
         return deleted > 0
 
 
-def _aad(user_id: int, provider: str) -> bytes:
+def credential_aad(user_id: int, provider: str) -> bytes:
+    """What a credential's blob is bound to: its user and provider."""
     return f"cred:{user_id}:{provider}".encode()

@@ -28,7 +28,7 @@ class SqlSessionTokenStore:
         if row is None:
             return None
         try:
-            return self._box.decrypt(row["token"], aad=_aad(key)).decode()
+            return self._box.decrypt(row["token"], aad=token_aad(key)).decode()
         except (DecryptionError, UnicodeDecodeError):
             logger.warning("a cached session token does not decrypt; it will be exchanged again")
             return None
@@ -39,7 +39,7 @@ class SqlSessionTokenStore:
             "INSERT INTO session_tokens (key, token, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (key) DO UPDATE SET"
             " token = excluded.token, updated_at = excluded.updated_at",
-            (key, self._box.encrypt(token.encode(), aad=_aad(key)), self._clock()),
+            (key, self._box.encrypt(token.encode(), aad=token_aad(key)), self._clock()),
         )
 
     async def delete(self, key: str) -> None:
@@ -47,5 +47,6 @@ class SqlSessionTokenStore:
         await self._db.execute("DELETE FROM session_tokens WHERE key = ?", (key,))
 
 
-def _aad(key: str) -> bytes:
+def token_aad(key: str) -> bytes:
+    """What a session token's blob is bound to: its key."""
     return f"token:{key}".encode()
