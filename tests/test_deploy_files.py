@@ -169,6 +169,9 @@ def test_several_profile_runs_two_instances_on_one_postgres() -> None:
     )
     assert instance["env_file"] == ".env"  # BOT_TOKEN and KEYS_SECRET, one for all
     assert instance["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    # A stop as long as systemd's, so a graceful stop can release the instance's job leases.
+    timeout = read_unit("iris.service")["Service"]["TimeoutStopSec"]
+    assert instance["stop_grace_period"] == f"{timeout}s"
     environment = instance["environment"]
     database = urlsplit(environment["DATABASE_URL"])
     assert (database.scheme, database.hostname, database.path) == (
