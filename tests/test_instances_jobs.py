@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+import pytest
 
 from bot.storage.jobs import JobKind, JobState, NewJob
 from tests.checks import text_has
@@ -95,3 +98,40 @@ async def test_a_job_let_go_at_a_graceful_stop_is_resumed_by_the_other_instance_
         assert (await iris.job(job.id)).state == JobState.DONE
         assert len(iris.gptunnel.tasks) == 1  # polled on, never created again
         assert len(iris.api.calls_of("sendPhoto")) == 1
+
+
+async def test_an_instance_cut_off_from_the_database_stops_its_job_before_another_resumes_it(
+    serve: Serve,
+    tmp_path: Path,
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.jobs")
+    async with two_instances(
+        serve, tmp_path, postgres_url, job_lease=LEASE, gptunnel_api_key=GPTUNNEL_KEY
+    ) as (iris, second):
+        await second.runner.start()
+        await iris.say(ALICE, "/start")  # Telegram knows the chat from now on
+        await iris.api.wait_for("sendMessage")
+        iris.gptunnel.final_status = "processing"
+        job = await second.runner.enqueue(_imagine("a lost signal"))
+        assert job is not None
+        await iris.api.wait_until(lambda: any(t.polls > 0 for t in iris.gptunnel.tasks.values()))
+
+        async def unreachable(*args: object, **kwargs: object) -> set[int]:
+            raise ConnectionResetError
+
+        monkeypatch.setattr(second.storage.leases, "renew", unreachable)
+        await iris.api.wait_until(lambda: second.runner.idle, timeout=5)
+        iris.gptunnel.final_status = "done"
+        photo = await iris.api.wait_for("sendPhoto", timeout=5)
+        assert int(photo.params["chat_id"]) == ALICE.id
+        await iris.settled()
+        assert (await iris.job(job.id)).state == JobState.DONE
+        assert len(iris.gptunnel.tasks) == 1  # polled on, never created again
+        assert len(iris.api.calls_of("sendPhoto")) == 1
+        messages = [r.getMessage() for r in caplog.records]
+        stopped = next(i for i, m in enumerate(messages) if "lapsing unrenewed" in m)
+        resumed = next(i for i, m in enumerate(messages) if "resuming in state" in m)
+        assert stopped < resumed
