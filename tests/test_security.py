@@ -327,6 +327,11 @@ NOT_LITERAL = {
     # The migration scripts are constants of migrations.py, split into statements.
     ("sqlite/migrations.py", "_apply", "statement"),
     ("postgres/migrations.py", "_apply", "script"),
+    # migrate-to-postgres names each table of COPIED_TABLES, a constant (identifiers take no
+    # parameters).
+    ("postgres/from_sqlite.py", "_copy_table", "f'PRAGMA table_info({table})'"),
+    ("postgres/from_sqlite.py", "_copy_table", "f'SELECT * FROM {table}'"),
+    ("postgres/from_sqlite.py", "_refuse_rows", "f'SELECT EXISTS (SELECT 1 FROM {table})'"),
     # PRAGMA takes no parameters; the version is an int counted by the code.
     ("sqlite/migrations.py", "_apply", "f'PRAGMA user_version = {int(target)}'"),
 }
