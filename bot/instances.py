@@ -10,6 +10,7 @@ import secrets
 import time
 from collections.abc import Callable
 
+from bot.background import cancel_and_wait
 from bot.storage import DATABASE_ERRORS, Storage
 from bot.storage.interfaces import SqlDatabase
 
@@ -82,10 +83,7 @@ class InstanceRegistry:
 
     async def stop(self) -> None:
         """Stop beating and leave, so the others take this instance's share at once."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         with contextlib.suppress(*DATABASE_ERRORS):
             await self._db.execute("DELETE FROM instances WHERE id = ?", (self.id,))
 

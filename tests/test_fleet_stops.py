@@ -9,18 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.jobs import JobKind, JobRecord, JobState, Lease, NewJob
+from bot.storage.jobs import JobRecord, JobState, Lease
 from tests.conftest import Serve
 from tests.harness import ALICE, BOB, GPTUNNEL_KEY
-from tests.instances import two_instances
+from tests.instances import imagine, started_chats, two_instances
 from tests.postgres import job_leases
-
-
-def _imagine(user_id: int, prompt: str) -> NewJob:
-    return NewJob(
-        kind=JobKind.GENERATE, provider="gptunnel", user_id=user_id, chat_id=user_id,
-        chat_type="private", prompt=prompt, credential_source="operator", language="en",
-    )  # fmt: skip
 
 
 async def test_an_instance_stopping_resumes_no_job_another_lets_go_of(
@@ -45,17 +38,15 @@ async def test_an_instance_stopping_resumes_no_job_another_lets_go_of(
 
         monkeypatch.setattr(leases, "claim", watched)
         await second.runner.start()
-        for user in (ALICE, BOB):
-            await iris.say(user, "/start")  # Telegram knows the chat from now on
-            await iris.reply(user.id)
+        await started_chats(iris, ALICE, BOB)
         gptunnel = iris.gptunnel
         gptunnel.final_status = "processing"
-        job = await iris.app.runner.enqueue(_imagine(ALICE.id, "a lighthouse"))
+        job = await iris.app.runner.enqueue(imagine("a lighthouse"))
         assert job is not None
         await iris.api.wait_until(lambda: any(t.polls for t in gptunnel.tasks.values()))
         # The second instance's paid call is in flight: its stop waits for it to settle.
         gptunnel.create_gate = asyncio.Event()
-        assert await second.runner.enqueue(_imagine(BOB.id, "a harbour")) is not None
+        assert await second.runner.enqueue(imagine("a harbour", BOB)) is not None
         await asyncio.wait_for(gptunnel.held.wait(), 10)
         stopping = asyncio.create_task(second.runner.stop())
         caplog.clear()

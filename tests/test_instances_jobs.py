@@ -7,21 +7,25 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.jobs import JobKind, JobState, NewJob
+from bot.storage.jobs import JobState
 from tests.checks import text_has
 from tests.conftest import Serve
-from tests.harness import ALICE, GPTUNNEL_KEY
-from tests.instances import two_instances
+from tests.harness import ALICE, GPTUNNEL_KEY, Iris
+from tests.instances import imagine, polling_on, started_chats, two_instances
 
 LEASE = 0.6
 """JOB_LEASE for these tests: renewed every 0.2 s, so hand-overs come within a test's patience."""
 
 
-def _imagine(prompt: str) -> NewJob:
-    return NewJob(
-        kind=JobKind.GENERATE, provider="gptunnel", user_id=ALICE.id, chat_id=ALICE.id,
-        chat_type="private", prompt=prompt, credential_source="operator", language="en",
-    )  # fmt: skip
+async def _finishes_once(iris: Iris, job_id: int) -> None:
+    """Let the provider finish: the job is delivered to Alice once, from the one task created."""
+    iris.gptunnel.final_status = "done"
+    photo = await iris.api.wait_for("sendPhoto", timeout=5)
+    assert int(photo.params["chat_id"]) == ALICE.id
+    await iris.settled()
+    assert (await iris.job(job_id)).state == JobState.DONE
+    assert len(iris.gptunnel.tasks) == 1  # polled on, never created again
+    assert len(iris.api.calls_of("sendPhoto")) == 1
 
 
 async def test_a_users_slots_and_order_hold_across_instances(
@@ -31,16 +35,15 @@ async def test_a_users_slots_and_order_hold_across_instances(
         serve, tmp_path, postgres_url, user_max_jobs=1, gptunnel_api_key=GPTUNNEL_KEY
     ) as (iris, second):
         await second.runner.start()
-        await iris.say(ALICE, "/start")  # Telegram knows the chat from now on
-        await iris.api.wait_for("sendMessage")
+        await started_chats(iris, ALICE)
         iris.gptunnel.final_status = "processing"
-        await iris.app.runner.enqueue(_imagine("first"))
+        await iris.app.runner.enqueue(imagine("first"))
         await iris.api.wait_until(lambda: len(iris.gptunnel.tasks) == 1)
         mark = iris.api.mark()
-        waiting = await second.runner.enqueue(_imagine("second"))
+        waiting = await second.runner.enqueue(imagine("second"))
         assert waiting is not None
         await iris.api.wait_for("sendMessage", where=text_has("number 1 in line"), after=mark)
-        later = await iris.app.runner.enqueue(_imagine("third"))
+        later = await iris.app.runner.enqueue(imagine("third"))
         assert later is not None
         await iris.api.wait_for("sendMessage", where=text_has("number 2 in line"), after=mark)
         assert len(iris.gptunnel.tasks) == 1  # neither waiting job reached the provider
@@ -55,13 +58,7 @@ async def test_a_cancel_on_one_instance_stops_the_job_on_the_other(
     async with two_instances(
         serve, tmp_path, postgres_url, job_lease=LEASE, gptunnel_api_key=GPTUNNEL_KEY
     ) as (iris, second):
-        await second.runner.start()
-        await iris.say(ALICE, "/start")  # Telegram knows the chat from now on
-        await iris.api.wait_for("sendMessage")
-        iris.gptunnel.final_status = "processing"
-        job = await second.runner.enqueue(_imagine("a slow comet"))
-        assert job is not None
-        await iris.api.wait_until(lambda: any(t.polls > 0 for t in iris.gptunnel.tasks.values()))
+        job = await polling_on(iris, second, "a slow comet")
         stored = await iris.app.storage.jobs.get(job.id)
         assert stored is not None
         assert await iris.app.runner.cancel(stored)
@@ -82,22 +79,10 @@ async def test_a_job_let_go_at_a_graceful_stop_is_resumed_by_the_other_instance_
     async with two_instances(
         serve, tmp_path, postgres_url, job_lease=600, gptunnel_api_key=GPTUNNEL_KEY
     ) as (iris, second):
-        await second.runner.start()
-        await iris.say(ALICE, "/start")  # Telegram knows the chat from now on
-        await iris.api.wait_for("sendMessage")
-        iris.gptunnel.final_status = "processing"
-        job = await second.runner.enqueue(_imagine("a lighthouse"))
-        assert job is not None
-        await iris.api.wait_until(lambda: any(t.polls > 0 for t in iris.gptunnel.tasks.values()))
+        job = await polling_on(iris, second, "a lighthouse")
         await second.runner.stop()
         assert (await iris.job(job.id)).state == JobState.POLLING
-        iris.gptunnel.final_status = "done"
-        photo = await iris.api.wait_for("sendPhoto", timeout=5)
-        assert int(photo.params["chat_id"]) == ALICE.id
-        await iris.settled()
-        assert (await iris.job(job.id)).state == JobState.DONE
-        assert len(iris.gptunnel.tasks) == 1  # polled on, never created again
-        assert len(iris.api.calls_of("sendPhoto")) == 1
+        await _finishes_once(iris, job.id)
 
 
 async def test_an_instance_cut_off_from_the_database_stops_its_job_before_another_resumes_it(
@@ -111,26 +96,14 @@ async def test_an_instance_cut_off_from_the_database_stops_its_job_before_anothe
     async with two_instances(
         serve, tmp_path, postgres_url, job_lease=LEASE, gptunnel_api_key=GPTUNNEL_KEY
     ) as (iris, second):
-        await second.runner.start()
-        await iris.say(ALICE, "/start")  # Telegram knows the chat from now on
-        await iris.api.wait_for("sendMessage")
-        iris.gptunnel.final_status = "processing"
-        job = await second.runner.enqueue(_imagine("a lost signal"))
-        assert job is not None
-        await iris.api.wait_until(lambda: any(t.polls > 0 for t in iris.gptunnel.tasks.values()))
+        job = await polling_on(iris, second, "a lost signal")
 
         async def unreachable(*args: object, **kwargs: object) -> set[int]:
             raise ConnectionResetError
 
         monkeypatch.setattr(second.storage.leases, "renew", unreachable)
         await iris.api.wait_until(lambda: second.runner.idle, timeout=5)
-        iris.gptunnel.final_status = "done"
-        photo = await iris.api.wait_for("sendPhoto", timeout=5)
-        assert int(photo.params["chat_id"]) == ALICE.id
-        await iris.settled()
-        assert (await iris.job(job.id)).state == JobState.DONE
-        assert len(iris.gptunnel.tasks) == 1  # polled on, never created again
-        assert len(iris.api.calls_of("sendPhoto")) == 1
+        await _finishes_once(iris, job.id)
         messages = [r.getMessage() for r in caplog.records]
         stopped = next(i for i, m in enumerate(messages) if "lapsing unrenewed" in m)
         resumed = next(i for i, m in enumerate(messages) if "resuming in state" in m)

@@ -4,8 +4,11 @@ releases, fenced state changes, admission in order within USER_MAX_JOBS."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bot.storage import Storage
 from bot.storage.jobs import JobState, Lease
@@ -13,6 +16,17 @@ from tests.conftest import open_backend
 from tests.test_storage import new_job
 
 A, B = "instance-a", "instance-b"
+
+
+@pytest.fixture
+async def two(backend: dict[str, Any], tmp_path: Path) -> AsyncIterator[tuple[Storage, Storage]]:
+    """Two handles on one database, as two instances have (SQLite: one process, one handle)."""
+    first = await open_backend(backend, tmp_path)
+    second = await open_backend(backend, tmp_path) if backend else first
+    yield first, second
+    if second is not first:
+        await second.close()
+    await first.close()
 
 
 async def test_a_new_job_is_held_by_its_lease_until_it_passes(storage: Storage) -> None:
@@ -61,28 +75,22 @@ async def test_untold_interruptions_are_claimed_once(storage: Storage) -> None:
 
 
 async def test_two_instances_racing_never_claim_one_job_twice(
-    backend: dict[str, Any], tmp_path: Path
+    two: tuple[Storage, Storage],
 ) -> None:
-    first = await open_backend(backend, tmp_path)
-    second = await open_backend(backend, tmp_path) if backend else first
-    try:
-        created = [await first.jobs.create(new_job(), now=1.0) for _ in range(60)]
+    first, second = two
+    created = [await first.jobs.create(new_job(), now=1.0) for _ in range(60)]
 
-        async def grab(storage: Storage, owner: str) -> list[int]:
-            taken: list[int] = []
-            while batch := await storage.leases.claim(Lease(owner, 1e9), now=2.0, limit=7):
-                taken += [job.id for job in batch]
-                await asyncio.sleep(0)
-            return taken
+    async def grab(storage: Storage, owner: str) -> list[int]:
+        taken: list[int] = []
+        while batch := await storage.leases.claim(Lease(owner, 1e9), now=2.0, limit=7):
+            taken += [job.id for job in batch]
+            await asyncio.sleep(0)
+        return taken
 
-        rounds = await asyncio.gather(*(grab(s, o) for s, o in [(first, A), (second, B)] * 3))
-        taken = [job_id for batch in rounds for job_id in batch]
-        assert sorted(taken) == [job.id for job in created]  # every job, each exactly once
-        assert all(rounds[i] or rounds[i + 1] for i in range(0, 6, 2))
-    finally:
-        if second is not first:
-            await second.close()
-        await first.close()
+    rounds = await asyncio.gather(*(grab(s, o) for s, o in [(first, A), (second, B)] * 3))
+    taken = [job_id for batch in rounds for job_id in batch]
+    assert sorted(taken) == [job.id for job in created]  # every job, each exactly once
+    assert all(rounds[i] or rounds[i + 1] for i in range(0, 6, 2))
 
 
 async def test_jobs_are_admitted_in_order_within_the_users_slots(storage: Storage) -> None:
@@ -107,24 +115,18 @@ async def test_jobs_are_admitted_in_order_within_the_users_slots(storage: Storag
 
 
 async def test_racing_admissions_never_pass_the_users_slots(
-    backend: dict[str, Any], tmp_path: Path
+    two: tuple[Storage, Storage],
 ) -> None:
-    first = await open_backend(backend, tmp_path)
-    second = await open_backend(backend, tmp_path) if backend else first
-    try:
-        jobs = [await first.jobs.create(new_job(), now=1.0) for _ in range(8)]
-        outcomes = await asyncio.gather(
-            *(s.lines.admit(job, slots=3) for job in jobs for s in (first, second))
-        )
-        ids = [job.id for job in jobs]
-        admitted = sorted(
-            {i for i, ok in zip([i for i in ids for _ in "ab"], outcomes, strict=True) if ok}
-        )
-        # Whatever order they ran in: never more than the slots, never one before an older one.
-        assert admitted == ids[: len(admitted)]
-        assert len(admitted) <= 3
-        assert [await second.lines.admit(job, slots=3) for job in jobs] == [True] * 3 + [False] * 5
-    finally:
-        if second is not first:
-            await second.close()
-        await first.close()
+    first, second = two
+    jobs = [await first.jobs.create(new_job(), now=1.0) for _ in range(8)]
+    outcomes = await asyncio.gather(
+        *(s.lines.admit(job, slots=3) for job in jobs for s in (first, second))
+    )
+    ids = [job.id for job in jobs]
+    admitted = sorted(
+        {i for i, ok in zip([i for i in ids for _ in "ab"], outcomes, strict=True) if ok}
+    )
+    # Whatever order they ran in: never more than the slots, never one before an older one.
+    assert admitted == ids[: len(admitted)]
+    assert len(admitted) <= 3
+    assert [await second.lines.admit(job, slots=3) for job in jobs] == [True] * 3 + [False] * 5

@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
 
+from bot.background import cancel_and_wait
 from bot.jobs.files import RESULT_RETENTION
 from bot.storage import DATABASE_ERRORS
 from bot.storage.interfaces import JobLeases
@@ -64,10 +65,7 @@ class LeaseKeeper:
 
     async def stop(self) -> None:
         """Stop renewing and let go of every job still held, for another instance to take now."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         with contextlib.suppress(*DATABASE_ERRORS):
             released = await self._leases.release(self.owner)
             if released:

@@ -7,13 +7,14 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, ReplyParameters
 
+from bot.background import cancel_and_wait
 from bot.formatting import CAPTION_LIMIT, escape, shorten, split_text
 from bot.imaging import ImageWorkers
 from bot.jobs.buttons import cancel_keyboard, inline_result_keyboard, result_keyboard
@@ -231,9 +232,7 @@ class Notifier:
         try:
             yield
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     def _edit_every(self) -> float:
         """Seconds between one job's progress edits: every running job shares PROGRESS_SHARE

@@ -5,13 +5,13 @@ watch a table's notifications too (instances joining and leaving)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import asyncpg
 
+from bot.background import cancel_and_wait
 from bot.storage.postgres.migrations import Connection
 from bot.storage.recent import Recent
 
@@ -53,10 +53,7 @@ class RecentListener:
     async def close(self) -> None:
         """Stop listening."""
         self._closed = True
-        if self._reconnecting is not None:
-            self._reconnecting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reconnecting
+        await cancel_and_wait(self._reconnecting)
         if self._conn is not None:
             await self._conn.close()
 
