@@ -4,21 +4,16 @@ round-robin spreader, as behind a load balancer."""
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import aiohttp
-from aiohttp import web
 
 from playground.providers.gptunnel import GPTunnelFake
 from playground.providers.server import LoopbackServer
+from playground.spreader import Spreader
 from playground.telegram import FakeBotApi
-from playground.telegram.webhook import SECRET_HEADER
 from tests.conftest import TEST_KEYS_SECRET, Serve
 from tests.harness import bot_process
 from tests.postgres import free_port, job_leases
@@ -28,57 +23,6 @@ HOOK_PATH = "/telegram"
 WEBHOOK_SECRET = "fleet-webhook-secret"
 STARTUP = 60.0
 """Seconds for every instance to register its webhook: processes start slowly on a busy host."""
-
-
-class Spreader:
-    """A load balancer on 127.0.0.1: each webhook POST goes to the next instance in turn, or past
-    it to the one after when it refuses the connection (its health check failing)."""
-
-    def __init__(self, ports: list[int]) -> None:
-        self.ports = ports
-        self.taken: list[tuple[int, dict[str, Any]]] = []
-        """Which instance answered which update (2xx), in order."""
-        self.skipped: list[int] = []
-        """The instances passed over, one entry per refused connection."""
-        self._next = 0
-        self._session: aiohttp.ClientSession | None = None
-
-    def app(self) -> web.Application:
-        """The aiohttp app taking Telegram's POSTs on HOOK_PATH."""
-        app = web.Application()
-        app.router.add_post(HOOK_PATH, self._forward)
-        app.on_cleanup.append(self._close)
-        return app
-
-    def taker(self, text: str) -> int:
-        """The instance that answered the message update with this text."""
-        takers = [i for i, u in self.taken if u.get("message", {}).get("text") == text]
-        assert len(takers) == 1, f"{text!r} was taken {len(takers)} times"
-        return takers[0]
-
-    async def _forward(self, request: web.Request) -> web.Response:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        body = await request.read()
-        headers = {SECRET_HEADER: request.headers.get(SECRET_HEADER, "")}
-        for _ in self.ports:
-            index = self._next
-            self._next = (index + 1) % len(self.ports)
-            url = f"http://127.0.0.1:{self.ports[index]}{HOOK_PATH}"
-            try:
-                async with self._session.post(url, data=body, headers=headers) as response:
-                    status, answer = response.status, await response.read()
-            except aiohttp.ClientConnectionError:
-                self.skipped.append(index)
-                continue
-            if 200 <= status < 300:
-                self.taken.append((index, json.loads(body)))
-            return web.Response(status=status, body=answer)
-        return web.Response(status=502, text="no instance is up")
-
-    async def _close(self, _: web.Application) -> None:
-        if self._session is not None:
-            await self._session.close()
 
 
 @dataclass
@@ -121,7 +65,7 @@ async def fleet_running(
     """`size` instances in webhook mode on one database, each with its own DATA_DIR, behind one
     WEBHOOK_URL (the spreader); GPTunnel answers "processing" until `final_status` changes."""
     ports = [free_port() for _ in range(size)]
-    spreader = Spreader(ports)
+    spreader = Spreader(ports, path=HOOK_PATH)
     hook = await serve(spreader.app())
     api, gptunnel, provider, env = await pending_gptunnel_setup(
         serve, tmp_path,
