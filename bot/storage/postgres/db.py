@@ -58,6 +58,12 @@ def _rowcount(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
+async def _keep_session(conn: Connection) -> None:
+    """A released connection needs no reset query (a round trip per statement on the pool): none
+    of Iris's sets session state there (SET, LISTEN, cursors, session locks); asyncpg still rolls
+    back a transaction left open."""
+
+
 class _Statements:
     """Statements on the pool (each its own transaction) or on one connection's transaction."""
 
@@ -109,7 +115,7 @@ class PostgresDatabase(_Statements):
     async def open(cls, url: str) -> PostgresDatabase:
         """Connect to `url` and bring the schema up to date."""
         pool = await asyncpg.create_pool(
-            url, min_size=1, max_size=POOL_SIZE, timeout=CONNECT_TIMEOUT
+            url, min_size=1, max_size=POOL_SIZE, timeout=CONNECT_TIMEOUT, reset=_keep_session
         )
         try:
             async with pool.acquire() as conn:
