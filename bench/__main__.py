@@ -13,7 +13,8 @@ from pathlib import Path
 
 from bench.config import SMOKE, BenchConfig
 from bench.report import page, write
-from bench.run import run_bench
+from bench.run import run_bench, run_sharing
+from bench.sharing_page import sharing_section
 from bench.stored import load_results
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -39,6 +40,12 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--render", type=Path, help="write the page again from this results.json, no run"
     )
+    parser.add_argument(
+        "--sharing-only",
+        action="store_true",
+        help="run only SQLite ×1 against PostgreSQL ×1 and ×2 and print their table (no results "
+        "written)",
+    )
     parser.add_argument("--keep", type=Path, help="keep the bots' data and logs in this folder")
     return parser.parse_args(argv)
 
@@ -59,11 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = replace(config, long_job_sizes=_sizes(arguments.long_sizes))
     if arguments.timeout:
         config = replace(config, flow_timeout=arguments.timeout)
-    if arguments.keep is not None:
-        results = asyncio.run(run_bench(config, workdir=arguments.keep))
-    else:
-        with tempfile.TemporaryDirectory(prefix="iris-bench-") as workdir:
-            results = asyncio.run(run_bench(config, workdir=Path(workdir)))
+    with tempfile.TemporaryDirectory(prefix="iris-bench-") as temporary:
+        workdir = arguments.keep or Path(temporary)
+        if arguments.sharing_only:
+            setups = asyncio.run(run_sharing(config, workdir=workdir))
+            print("\n".join(sharing_section(setups, config)))
+            return 0
+        results = asyncio.run(run_bench(config, workdir=workdir))
     for path in write(results, arguments.out, baseline=baseline, note=arguments.note):
         print(path)
     return 0

@@ -41,6 +41,11 @@ class BenchConfig:
     process_per_scenario: bool = True
     """A fresh Iris process per scenario (clean peak RSS); else one for the whole run."""
     flow_timeout: float = 180.0
+    sharing_jobs: int = 200
+    """Users who each /imagine at once in the sharing runs: enough for Telegram's budget to
+    bind (bench/sharing.py)."""
+    sharing_postgres: bool = True
+    """Run the sharing setups on PostgreSQL too (else SQLite's only)."""
 
 
 SMOKE = BenchConfig(
@@ -57,6 +62,7 @@ SMOKE = BenchConfig(
     queue_repeats=1,
     process_per_scenario=False,
     flow_timeout=25.0,
+    sharing_jobs=5,
 )
 """Small and quick: every scenario and figure, in seconds (the test suite's smoke run)."""
 

@@ -113,19 +113,7 @@ class Bots:
         data_dir = self._workdir / name / "data"
         await self._seed(group, data_dir)
         async with self._telegram(limits=limits) as (api, url):
-            env = {
-                **_base_env(),
-                **self._fakes.env(),
-                "BOT_TOKEN": TOKEN,
-                "TELEGRAM_API_URL": url,
-                "TELEGRAM_RATE": f"{TELEGRAM_RATE:g}",
-                "DATA_DIR": str(data_dir),
-                "KEYS_SECRET": KEYS_SECRET,
-                # Each user starts one job; the limit would only distort the throughput run.
-                "RATE_LIMIT_COMMANDS": "1000",
-                "PROVIDER_MAX_CONCURRENCY": "1024",
-                **({} if limits else {UNPACED: "1"}),
-            }
+            env = iris_env(self._fakes, api_url=url, data_dir=data_dir, limits=limits)
             async with bot_process("bench.iris_bot", env=env, workdir=self._workdir / name) as bot:
                 yield await self._ready("Iris", bot, api, IRIS_HELP_MARKER)
 
@@ -142,7 +130,7 @@ class Bots:
     async def _ready(
         self, name: str, bot: BotProcess, api: BenchBotApi, marker: str | None
     ) -> Contender:
-        await bot.wait_ready(api.polled)
+        await bot.wait_ready(api.polled.wait())
         driver = Driver(api, photo=self._photo, timeout=self._timeout)
         return Contender(name, bot, api, driver, marker)
 
@@ -165,6 +153,24 @@ class Bots:
                 )
         finally:
             await storage.close()
+
+
+def iris_env(fakes: Fakes, *, api_url: str, data_dir: Path, limits: bool) -> dict[str, str]:
+    """Iris's environment on the emulated Bot API at `api_url`; with `limits` off its outbox is
+    unpaced."""
+    return {
+        **_base_env(),
+        **fakes.env(),
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": api_url,
+        "TELEGRAM_RATE": f"{TELEGRAM_RATE:g}",
+        "DATA_DIR": str(data_dir),
+        "KEYS_SECRET": KEYS_SECRET,
+        # Each user starts one job; the limit would only distort the throughput run.
+        "RATE_LIMIT_COMMANDS": "1000",
+        "PROVIDER_MAX_CONCURRENCY": "1024",
+        **({} if limits else {UNPACED: "1"}),
+    }
 
 
 def _base_env() -> dict[str, str]:

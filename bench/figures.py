@@ -134,3 +134,57 @@ def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(q / 100 * len(ordered)))
     return ordered[rank - 1]
+
+
+BACKEND_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
+@dataclass(frozen=True, slots=True)
+class SharingFigures:
+    """One setup (a database, a number of instances) answering messages, then running jobs."""
+
+    backend: str
+    """"sqlite" or "postgres"."""
+    instances: int
+    updates: int
+    answered: int
+    update_seconds: float
+    """From the first message sent to the last answer (Telegram's limits off, unpaced)."""
+    cpu_ms_per_update: float
+    """Every instance's CPU over the updates answered."""
+    jobs: int
+    done: int
+    job_seconds: float
+    """From the first /imagine to the last photo (Telegram's limits on)."""
+    flood_errors: int
+    counted_calls_per_job: float
+    budget_jobs_per_s: float
+    """Jobs a second the instances' shares of TELEGRAM_RATE allow at this run's counted calls
+    per job: the rate where the budget binds."""
+    cpu_ms_per_job: float
+    """Every instance's CPU over the jobs."""
+    server_cpu_ms_per_job: float
+    """The PostgreSQL server's CPU over the jobs (0 for SQLite, which works in the bot)."""
+    peak_rss_mb: tuple[float, ...]
+    """Each instance's peak RSS during the jobs."""
+    writes_per_job: float
+
+    @property
+    def name(self) -> str:
+        """ "PostgreSQL ×2" and the like."""
+        return f"{BACKEND_NAMES[self.backend]} ×{self.instances}"
+
+    @property
+    def updates_per_s(self) -> float:
+        """Updates answered a second."""
+        return self.answered / self.update_seconds if self.update_seconds > 0 else 0.0
+
+    @property
+    def jobs_per_s(self) -> float:
+        """Jobs done a second."""
+        return self.done / self.job_seconds if self.job_seconds > 0 else 0.0
+
+    @property
+    def total_cpu_ms_per_job(self) -> float:
+        """The instances' and the database server's CPU per job."""
+        return self.cpu_ms_per_job + self.server_cpu_ms_per_job

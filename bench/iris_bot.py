@@ -1,4 +1,5 @@
-"""Iris as `python -m bot` runs it (polling), also answering the benchmark's stats requests."""
+"""Iris as `python -m bot` runs it (polling, or webhook mode when WEBHOOK_URL is set), also
+answering the benchmark's stats requests."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from bot.config import load_settings
 from bot.logs import setup_logging
 from bot.outbox import Pacing
 from bot.providers import log_secrets
+from bot.webhook import serve_webhook
 
 BEYOND_ANY_LOAD = 1_000_000
 """Calls per second and per chat burst for an unpaced outbox: the benchmark never comes near."""
 
 
 async def run() -> None:
-    """Build the application from the environment and poll until stdin closes."""
+    """Build the application from the environment and take updates until stdin closes."""
     settings = load_settings()
     setup_logging(
         settings.log_level,
@@ -34,6 +36,18 @@ async def run() -> None:
     def counters() -> dict[str, int]:
         return {"writes": app.storage.db.writes, "running": app.runner.running}
 
+    if settings.webhook_url:
+        stop = asyncio.Event()
+
+        async def stopped() -> None:
+            stop.set()
+
+        stats = asyncio.create_task(answer_stats(counters, on_eof=stopped))
+        try:
+            await serve_webhook(app, settings, stop=stop)
+        finally:
+            stats.cancel()
+        return
     stats = asyncio.create_task(answer_stats(counters, on_eof=app.dispatcher.stop_polling))
     try:
         await app.dispatcher.start_polling(app.bot, handle_signals=True)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import os
 import resource
 import sys
 import time
+from pathlib import Path
 
 from services.images import telegram_photo
 
@@ -49,3 +52,20 @@ async def aiogram_import_mb() -> float:
     )
     out, _ = await process.communicate()
     return int(out) / 1024
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its children: those alive, and those it has reaped."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = _stat_fields(pid)
+    total = sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for child in children:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            total += sum(int(v) for v in _stat_fields(int(child))[11:13])
+    return total / ticks
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat after the command name (field 3 on), which may hold spaces."""
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,15 +54,16 @@ class BotProcess:
         """The bot's figures now; its peak RSS starts again from the current RSS."""
         return await self._ask(b"reset\n")
 
-    async def wait_ready(self, ready: asyncio.Event, *, timeout: float = 60) -> None:
-        """Wait for `ready` (set by the fakes once the bot polls), failing if the bot dies first."""
-        waiter = asyncio.ensure_future(ready.wait())
+    async def wait_ready(self, ready: Awaitable[object], *, timeout: float = 60) -> None:
+        """Wait for `ready` (the fakes seeing the bot poll, or set its webhook), failing if the
+        bot dies first."""
+        waiter = asyncio.ensure_future(ready)
         died = asyncio.ensure_future(self._process.wait())
         done, _ = await asyncio.wait({waiter, died}, timeout=timeout, return_when="FIRST_COMPLETED")
         waiter.cancel()
         died.cancel()
         if waiter not in done:
-            raise BotProcessError(f"the bot did not start polling; see {self.log}")
+            raise BotProcessError(f"the bot did not start taking updates; see {self.log}")
 
     async def stop(self) -> None:
         """Close stdin (the bot stops polling and shuts down); kill it if it takes too long."""

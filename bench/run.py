@@ -10,10 +10,11 @@ from pathlib import Path
 
 from bench.config import BenchConfig, plans
 from bench.contenders import Bots, Fakes
-from bench.figures import RunFigures, ThroughputFigures
+from bench.figures import RunFigures, SharingFigures, ThroughputFigures
 from bench.images import result_image, user_photo
 from bench.jobs import execute
 from bench.machine import aiogram_import_mb, conversion_ms
+from bench.sharing import measure_sharing
 from bench.throughput import Throughput
 
 logger = logging.getLogger(__name__)
@@ -34,24 +35,24 @@ class BenchResults:
     """CPU to make the WebP result fit for sendPhoto once (best of 5, in the harness)."""
     aiogram_import_mb: float
     """Peak RSS of a Python process that only imports aiogram."""
+    sharing: tuple[SharingFigures, ...] = ()
+    """SQLite's one instance against one and two on PostgreSQL (none in results stored before
+    they were measured)."""
 
 
 async def run_bench(config: BenchConfig, *, workdir: Path) -> BenchResults:
     """Start the fakes, run every plan with Telegram's limits on, then Iris against the bare bot
-    with the limits off, stop everything."""
+    with the limits off, then the sharing setups, stop everything."""
     result, photo = result_image(), user_photo()
     load_before = os.getloadavg()[0]
-    fakes = Fakes(
-        result=result,
-        describe_seconds=config.describe_seconds,
-        ailuna_seconds=config.ailuna_seconds,
-    )
+    fakes = _fakes(config, result)
     await fakes.start()
     try:
         bots = Bots(fakes, workdir=workdir, photo=photo, timeout=config.flow_timeout)
         runs = await _jobs(config, bots, fakes)
         async with bots.iris([], limits=False) as iris, bots.bare() as bare:
             throughput = await Throughput(config, fakes.spans).compare(iris, bare)
+        sharing = await measure_sharing(config, fakes, workdir=workdir, photo=photo)
     finally:
         await fakes.close()
     return BenchResults(
@@ -63,6 +64,25 @@ async def run_bench(config: BenchConfig, *, workdir: Path) -> BenchResults:
         load=(load_before, os.getloadavg()[0]),
         conversion_ms=conversion_ms(result),
         aiogram_import_mb=await aiogram_import_mb(),
+        sharing=tuple(sharing),
+    )
+
+
+async def run_sharing(config: BenchConfig, *, workdir: Path) -> list[SharingFigures]:
+    """Only the sharing setups (`python -m bench --sharing-only`), on fakes of their own."""
+    fakes = _fakes(config, result_image())
+    await fakes.start()
+    try:
+        return await measure_sharing(config, fakes, workdir=workdir, photo=user_photo())
+    finally:
+        await fakes.close()
+
+
+def _fakes(config: BenchConfig, result: bytes) -> Fakes:
+    return Fakes(
+        result=result,
+        describe_seconds=config.describe_seconds,
+        ailuna_seconds=config.ailuna_seconds,
     )
 
 

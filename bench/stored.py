@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import BenchConfig
-from bench.figures import Burst, MessageFigures, RunFigures, ThroughputFigures
+from bench.figures import Burst, MessageFigures, RunFigures, SharingFigures, ThroughputFigures
 from bench.run import BenchResults
 
 
@@ -30,9 +30,14 @@ def load_results(path: Path) -> BenchResults:
         load=(stored["load"][0], stored["load"][1]),
         conversion_ms=stored["conversion_ms"],
         aiogram_import_mb=stored["aiogram_import_mb"],
+        sharing=tuple(_sharing(setup) for setup in stored.get("sharing", ())),
     )
 
 
 def _messages(stored: dict[str, Any]) -> MessageFigures:
     bursts = tuple(Burst(**burst) for burst in stored["bursts"])
     return MessageFigures(**{**stored, "bursts": bursts})
+
+
+def _sharing(stored: dict[str, Any]) -> SharingFigures:
+    return SharingFigures(**{**stored, "peak_rss_mb": tuple(stored["peak_rss_mb"])})

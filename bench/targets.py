@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from bench.config import JOB_SCENARIOS, LONG_JOB, SPREAD_SCENARIOS, TELEGRAM_RATE
 from bench.figures import RunFigures, ThroughputFigures
 from bench.formats import ms
+from bench.sharing_page import SHARING_CPU_RATIO, cpu_ratio
 
 if TYPE_CHECKING:
     from bench.run import BenchResults
@@ -56,6 +57,7 @@ def verdicts(results: BenchResults) -> list[Verdict]:
         _throughput(results.throughput),
         _memory(runs),
         _memory_growth(runs),
+        _sharing_cost(results),
     ]
 
 
@@ -218,3 +220,17 @@ def _memory_growth(runs: Sequence[RunFigures]) -> Verdict:
 def growth_mb(run: RunFigures) -> float:
     """RSS the run added over the idle bot."""
     return run.rss_per_job_kb * run.n / 1024
+
+
+def _sharing_cost(results: BenchResults) -> Verdict:
+    target = (
+        f"PostgreSQL, one instance: CPU per job ≤ {SHARING_CPU_RATIO:g}× SQLite's "
+        "(its database server included)"
+    )
+    ratio = cpu_ratio(results.sharing)
+    if ratio is None:
+        return Verdict(target, "not run", None)
+    total, alone = ratio
+    return Verdict(
+        target, f"{total:.2f}× (Iris's process alone {alone:.2f}×)", total <= SHARING_CPU_RATIO
+    )

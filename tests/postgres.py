@@ -100,6 +100,10 @@ class PostgresServer:
             self._run("pg_ctl", "stop", "-D", str(self._data), "-m", "immediate", "-w", "-s")
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def pid(self) -> int:
+        """The server's main process (its backends are its children)."""
+        return int((self._data / "postmaster.pid").read_text().split()[0])
+
     def url(self, database: str) -> str:
         """The DATABASE_URL of one database of this server."""
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"

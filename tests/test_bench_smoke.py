@@ -65,6 +65,15 @@ async def test_the_smoke_run_completes_and_reports_every_figure(tmp_path: Path) 
         assert [burst.n for burst in bot.bursts] == [5]
         assert all(burst.p99_ms >= burst.p50_ms > 0 for burst in bot.bursts)
 
+    assert [(s.backend, s.instances) for s in results.sharing][:1] == [("sqlite", 1)]
+    for setup in results.sharing:
+        assert setup.answered == setup.updates == 20, setup
+        assert setup.done == setup.jobs == SMOKE.sharing_jobs, setup
+        assert setup.flood_errors == 0, setup
+        assert setup.cpu_ms_per_update > 0 and setup.cpu_ms_per_job > 0, setup
+        assert len(setup.peak_rss_mb) == setup.instances and min(setup.peak_rss_mb) > 20, setup
+        assert setup.budget_jobs_per_s > 0, setup
+
     page = (tmp_path / "results" / "results.md").read_text()
     for heading in (
         "job overhead p50 / p99 ms",
@@ -75,6 +84,7 @@ async def test_the_smoke_run_completes_and_reports_every_figure(tmp_path: Path) 
         "true floor s",
         "result → send p50 / p99 ms",
         "poll slack p50 / p99 s",
+        "## Sharing the work",
     ):
         assert heading in page
     for verdict in targets.verdicts(results):
