@@ -194,6 +194,9 @@ CREATE TABLE job_results (
     data BYTEA NOT NULL,
     created_at DOUBLE PRECISION NOT NULL
 );
+-- Images are compressed already: stored out of line as they are, so no write spends CPU trying
+-- to compress them again (pglz goes through the whole image before it gives up).
+ALTER TABLE job_results ALTER COLUMN data SET STORAGE EXTERNAL;
 CREATE INDEX job_results_created ON job_results (created_at);
 -- A job ending or taking a slot moves its user's line: instances with jobs waiting look again.
 -- A job let go (an instance stopping) is there to claim: the others do not wait for their round.
