@@ -7,9 +7,12 @@ import os
 from contextlib import suppress
 from pathlib import Path
 
-from bot.storage.results import result_name
+from bot.storage.results import EXTENSIONS, result_name
 
 _PARTIAL = ".part"
+_SUFFIXES = (*EXTENSIONS.values(), "bin")
+"""Every extension result_name gives: a job's file is found by a few stats, never a listing of
+a folder that holds a week of results."""
 
 
 class DiskResults:
@@ -20,8 +23,7 @@ class DiskResults:
 
     async def put(self, job_id: int, data: bytes, *, mime_type: str, now: float) -> None:
         """Write the file whole or not at all, then drop the job's file of another type."""
-        path = self._folder / result_name(job_id, mime_type)
-        await asyncio.to_thread(_write, path, data, now)
+        await asyncio.to_thread(_write, self._folder, job_id, mime_type, data, now)
 
     async def get(self, job_id: int) -> bytes | None:
         """The bytes of the job's file, or None."""
@@ -37,7 +39,11 @@ class DiskResults:
 
 
 def _kept(folder: Path, job_id: int) -> list[Path]:
-    return [p for p in folder.glob(f"{job_id}.*") if p.suffix != _PARTIAL and p.is_file()]
+    return [path for path in _names(folder, job_id) if path.is_file()]
+
+
+def _names(folder: Path, job_id: int) -> list[Path]:
+    return [folder / f"{job_id}.{suffix}" for suffix in _SUFFIXES]
 
 
 def _read(folder: Path, job_id: int) -> bytes | None:
@@ -47,14 +53,15 @@ def _read(folder: Path, job_id: int) -> bytes | None:
     return None
 
 
-def _write(path: Path, data: bytes, now: float) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _write(folder: Path, job_id: int, mime_type: str, data: bytes, now: float) -> None:
+    path = folder / result_name(job_id, mime_type)
+    folder.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + _PARTIAL)
     partial.write_bytes(data)
     os.utime(partial, (now, now))
     partial.replace(path)  # a crash never leaves a half-written result behind
-    for other in path.parent.glob(f"{path.stem}.*"):
-        if other.suffix != _PARTIAL and other != path:
+    for other in _names(folder, job_id):
+        if other != path:
             other.unlink(missing_ok=True)
 
 

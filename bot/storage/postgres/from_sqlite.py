@@ -120,10 +120,8 @@ def _read_result(path: Path, since: float) -> tuple[bytes, float] | None:
     """The file's bytes and modification time, or None when it is gone or older than `since`."""
     try:
         modified = path.stat().st_mtime
-        if not path.is_file() or modified < since:
-            return None
-        return path.read_bytes(), modified
-    except FileNotFoundError:
+        return None if modified < since else (path.read_bytes(), modified)
+    except (FileNotFoundError, IsADirectoryError):
         return None
 
 
