@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from typing import NamedTuple
 
 from aiogram.exceptions import TelegramAPIError
 
@@ -23,6 +24,13 @@ RECHECK = 5.0
 """Seconds a waiting job waits at most before looking at its line again."""
 
 
+class Opening(NamedTuple):
+    """A new job's first status, and whether it took one of its user's slots already."""
+
+    text: str
+    admitted: bool
+
+
 class UserLines:
     """At most `slots` jobs of one user run at once, across instances; the others wait first
     come, first served."""
@@ -32,8 +40,6 @@ class UserLines:
         self._slots = slots
         self._moved: dict[int, set[asyncio.Event]] = {}
         """Per user, one event per job of theirs waiting here: set when the line may have moved."""
-        self._admitted: set[int] = set()
-        """Jobs admitted when their status was written, whose turn has not begun yet."""
         self.running = 0
         """Jobs of this process holding a slot."""
 
@@ -44,18 +50,18 @@ class UserLines:
             for moved in self._moved.get(user, ()):
                 moved.set()
 
-    async def status_text(self, job: JobRecord) -> str:
-        """What a new job's status message says: working (it took a slot), or its place."""
+    async def opening(self, job: JobRecord) -> Opening:
+        """Admit a new job if a slot is free; its status says working, or its place."""
         if await self._lines.admit(job, slots=self._slots):
-            self._admitted.add(job.id)
-            return working_text(job, 0)
-        return waiting_text(await self._lines.place(job) or 1)
+            return Opening(working_text(job, 0), admitted=True)
+        return Opening(waiting_text(await self._lines.place(job) or 1), admitted=False)
 
     @asynccontextmanager
-    async def turn(self, job: JobRecord, notifier: Notifier) -> AsyncIterator[None]:
-        """Hold one of the user's slots for the block, waiting in line for it if need be."""
-        admitted = job.id in self._admitted
-        self._admitted.discard(job.id)
+    async def turn(
+        self, job: JobRecord, notifier: Notifier, *, admitted: bool = False
+    ) -> AsyncIterator[None]:
+        """Hold one of the user's slots for the block (`admitted`: taken at its opening),
+        waiting in line for it if need be."""
         if not admitted and not await self._lines.admit(job, slots=self._slots):
             await self._wait(job, notifier)
             await _show(notifier, job, working_text(job, 0))

@@ -224,13 +224,14 @@ class JobRunner:
         if job is None:
             return None
         with self._i18n.context(), self._i18n.use_locale(job.language):
-            status = await self.notifier.open_status(job, await self._lines.status_text(job))
+            opening = await self._lines.opening(job)
+            status = await self.notifier.open_status(job, opening.text)
         if status is not None:
             await self._jobs.set_status_message(job.id, status)
             job = replace(job, status_message_id=status)
         with job_context(job.id):
             logger.info("%s on %s queued", job.kind, job.provider)
-        self._spawn(job)
+        self._spawn(job, admitted=opening.admitted)
         return job
 
     async def retry(self, job: JobRecord, *, language: str) -> bool:
@@ -288,16 +289,19 @@ class JobRunner:
         self.notifier.spent(job)
         return True
 
-    def _spawn(self, job: JobRecord) -> None:
-        task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
+    def _spawn(self, job: JobRecord, *, admitted: bool = False) -> None:
+        task = asyncio.create_task(self._run(job, admitted), name=f"job-{job.id}")
         self._tasks[job.id] = task
         task.add_done_callback(lambda _: self._tasks.pop(job.id, None))
 
-    async def _run(self, job: JobRecord) -> None:
+    async def _run(self, job: JobRecord, admitted: bool) -> None:
         # Every log line of this task, the services' included, carries the job id.
         with job_context(job.id), self._i18n.context(), self._i18n.use_locale(job.language):
             try:
-                async with self._endings.guard(job), self._lines.turn(job, self.notifier):
+                async with (
+                    self._endings.guard(job),
+                    self._lines.turn(job, self.notifier, admitted=admitted),
+                ):
                     current = await self._jobs.get(job.id)
                     if current is None or current.state not in UNFINISHED:
                         return  # cancelled while it waited for its turn
