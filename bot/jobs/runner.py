@@ -10,30 +10,27 @@ import asyncio
 import logging
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramServerError,
 )
-from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import I18n
 
-from bot.choices import KEYS_DEEP_LINK
 from bot.imaging import ImageWorkers
+from bot.jobs.daily_limit import DailyLimit
 from bot.jobs.durations import ProviderDurations
 from bot.jobs.endings import JobEndings
 from bot.jobs.files import JobFiles
 from bot.jobs.leases import LeaseKeeper
 from bot.jobs.limits import Limits
 from bot.jobs.lines import UserLines
-from bot.jobs.notifier import Notifier, Target
+from bot.jobs.notifier import Notifier
 from bot.jobs.paid import PaidCalls
 from bot.jobs.steps import JobSteps
-from bot.jobs.texts import cancelled_text, daily_limit_text
+from bot.jobs.texts import cancelled_text
 from bot.jobs.timing import Timing
-from bot.keyboards import deep_link_keyboard
 from bot.keychain import KeyChain
 from bot.logs import job_context
 from bot.outbox import Outbox
@@ -70,14 +67,12 @@ class JobRunner:
         timing: Timing | None = None,
         storage_chat_id: int | None = None,
     ) -> None:
-        self._bot = bot
         self._jobs = storage.jobs
         self._leases = storage.leases
         self._users = storage.users
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._i18n = i18n
         self._job_timeout = job_timeout
-        self._daily_limit = daily_limit
         self._timing = timing or Timing()
         self._files = JobFiles(bot=bot, results=storage.results)
         self._stopping = asyncio.Event()
@@ -113,6 +108,9 @@ class JobRunner:
             timing=self._timing,
             running=lambda: self._lines.running,
             storage_chat_id=storage_chat_id,
+        )
+        self._daily_limit = DailyLimit(
+            bot=bot, jobs=storage.jobs, notifier=self.notifier, i18n=i18n, limit=daily_limit
         )
         self._endings = JobEndings(
             storage=storage, notifier=self.notifier, timing=self._timing, i18n=i18n, owner=instance
@@ -220,7 +218,7 @@ class JobRunner:
                 with job_context(existing.id):
                     logger.info("its request arrived again; not started twice")
                 return existing
-        job = await self._create_within_daily_limit(new)
+        job = await self._daily_limit.create(new, lease=self._keeper.hold())
         if job is None:
             return None
         with self._i18n.context(), self._i18n.use_locale(job.language):
@@ -249,29 +247,6 @@ class JobRunner:
             return False
         await self.enqueue(job.again(language=language), repeat=True)
         return True
-
-    async def _create_within_daily_limit(self, new: NewJob) -> JobRecord | None:
-        """The stored job; None when a job on the operator's keys would pass the daily limit
-        (the user is told), counted and stored at once so no other process slips one in."""
-        now, lease = time.time(), self._keeper.hold()
-        if new.credential_source != "operator":
-            return await self._jobs.create(new, now=now, lease=lease)
-        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        job = await self._jobs.create_within_limit(
-            new, now=now, since=midnight.timestamp(), limit=self._daily_limit, lease=lease
-        )
-        if job is not None:
-            return job
-        logger.info("user %d reached the daily limit on the operator's keys", new.user_id)
-        with self._i18n.context(), self._i18n.use_locale(new.language):
-            keyboard = deep_link_keyboard(await create_start_link(self._bot, KEYS_DEEP_LINK))
-            text = daily_limit_text(self._daily_limit)
-            if new.inline_message_id is not None:
-                await self.notifier.inline.edit(new.inline_message_id, text, keyboard)
-                return None
-            target = Target(new.chat_id, new.thread_id, new.request_message_id)
-            await self.notifier.send(target, text, reply_markup=keyboard)
-        return None
 
     async def cancel(self, job: JobRecord) -> bool:
         """Cancel an unfinished job: its polling stops and a late result is dropped."""
