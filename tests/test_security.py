@@ -344,8 +344,9 @@ def _module_constants(tree: ast.Module) -> dict[str, ast.expr]:
     found: dict[str, ast.expr] = {}
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bot."):
-            source = ROOT / (node.module or "").replace(".", "/")
-            imported = _module_constants(ast.parse(source.with_suffix(".py").read_text()))
+            module = ROOT / (node.module or "").replace(".", "/")
+            source = module / "__init__.py" if module.is_dir() else module.with_suffix(".py")
+            imported = _module_constants(ast.parse(source.read_text()))
             found.update(
                 {alias.name: imported[alias.name] for alias in node.names if alias.name in imported}
             )
