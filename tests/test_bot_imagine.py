@@ -190,6 +190,8 @@ async def test_tasks_lists_jobs_and_only_the_owner_may_cancel(
         mark = iris.api.mark()
         await iris.say(ALICE, "/imagine a castle", chat=GROUP)
         await iris.api.wait_for("sendMessage", where=to_chat(GROUP.id), after=mark)
+        # Polled once: the job is stored as polling, and only a cancel could change that.
+        await iris.api.wait_until(lambda: any(t.polls for t in iris.gptunnel.tasks.values()))
         mark = iris.api.mark()
         await iris.say(ALICE, "/tasks", chat=GROUP)
         listing = await iris.reply(GROUP.id, after=mark)
