@@ -32,7 +32,8 @@ test: $(STAMP_DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -n auto
+	# Four workers on two cores: the tests mostly wait on sockets and child processes.
+	$(BIN)/pytest -n 4
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
