@@ -332,6 +332,11 @@ NOT_LITERAL = {
     ("postgres/from_sqlite.py", "_copy_table", "f'PRAGMA table_info({table})'"),
     ("postgres/from_sqlite.py", "_copy_table", "f'SELECT * FROM {table}'"),
     ("postgres/from_sqlite.py", "_refuse_rows", "f'SELECT EXISTS (SELECT 1 FROM {table})'"),
+    (
+        "postgres/from_sqlite.py",
+        "copy_into",
+        "f\"LOCK TABLE {', '.join(COPIED_TABLES)} IN EXCLUSIVE MODE\"",
+    ),
     # PRAGMA takes no parameters; the version is an int counted by the code.
     ("sqlite/migrations.py", "_apply", "f'PRAGMA user_version = {int(target)}'"),
 }

@@ -81,10 +81,14 @@ class Statements(Protocol):
 class SqlDatabase(Database, Statements, Protocol):
     """A database the SQL repositories run on; each statement outside a transaction commits."""
 
-    def transaction(self) -> AbstractAsyncContextManager[Statements]:
+    def transaction(self, key: str = "") -> AbstractAsyncContextManager[Statements]:
         """Statements that commit together, or not at all if the block raises.
 
-        One such transaction writes at a time, so read-then-write blocks are atomic.
+        Transactions with one `key` run one at a time, so a read-then-write block is atomic
+        against every block that touches the same rows under the same key: a user's rows under
+        `user_lock`, a quota's under `quota_lock` (bot/storage/sql/locks.py), rows shared by
+        everyone under the empty key.
+        SQLite runs every transaction one at a time; PostgreSQL runs other keys' in parallel.
         """
 
 

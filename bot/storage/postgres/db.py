@@ -19,8 +19,8 @@ POOL_SIZE = 10
 """Connections at most per process: statements outside a transaction share them."""
 CONNECT_TIMEOUT = 10.0
 
-WRITE_LOCK = 0x1815_0002
-"""Advisory lock id every transaction() takes first: one writes at a time, as in SQLite."""
+LOCK_SPACE = 0x1815_0002
+"""First half of the advisory lock a transaction() takes; the second is its key's hash."""
 WRITE_PROBE = "INSERT INTO quota_hits (key, at) VALUES ('iris-check', 0)"
 """What check_writable writes, then rolls back."""
 
@@ -132,10 +132,11 @@ class PostgresDatabase(_Statements):
         await self._pool.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Statements]:
-        """BEGIN … COMMIT on one connection, or ROLLBACK if the block raises (or is cancelled)."""
+    async def transaction(self, key: str = "") -> AsyncIterator[Statements]:
+        """BEGIN … COMMIT on one connection holding `key`'s advisory lock, or ROLLBACK if the
+        block raises (or is cancelled)."""
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+            await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", LOCK_SPACE, key)
             statements = _Statements(conn)
             yield statements
         self.writes += statements.writes

@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.storage.postgres.db import CONNECT_TIMEOUT, WRITE_LOCK
+from bot.storage.postgres.db import CONNECT_TIMEOUT
 from bot.storage.postgres.migrations import Connection, migrate
 from bot.storage.sqlite.db import SqliteDatabase
 
@@ -48,8 +48,8 @@ async def copy_into(
     try:
         await migrate(conn)
         async with conn.transaction():
-            # Taken as the bot's own transactions take it: none of theirs interleaves with the copy.
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+            # No bot's write to these tables interleaves with the copy (reads still run).
+            await conn.execute(f"LOCK TABLE {', '.join(COPIED_TABLES)} IN EXCLUSIVE MODE")
             await _refuse_rows(conn)
             counts = {table: await _copy_table(conn, sqlite, table) for table in COPIED_TABLES}
             counts["job_results"] += await _copy_result_files(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.storage.interfaces import SqlDatabase
 from bot.storage.jobs import JobRecord
 from bot.storage.sql.job_rows import UNFINISHED_IN, UNFINISHED_VALUES
+from bot.storage.sql.locks import user_lock
 
 _ADMIT = (
     "UPDATE jobs SET admitted = 1"  # noqa: S608 - literals only
@@ -27,9 +28,9 @@ class SqlJobLines:
         """True when the job holds one of its user's `slots` (now, or already); False while it
         must wait: the slots are taken, or an older job of the user waits before it.
 
-        Counted and set in one transaction, which every instance's writes take in turn.
+        Counted and set in one transaction, which the user's other writes take in turn.
         """
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(user_lock(job.user_id)) as tx:
             changed = await tx.execute(
                 _ADMIT,
                 (

@@ -20,6 +20,7 @@ from bot.storage.jobs import (
 from bot.storage.sql.job_create import insert_job
 from bot.storage.sql.job_rows import COLUMNS, UNFINISHED_IN, UNFINISHED_VALUES, placeholders
 from bot.storage.sql.job_rows import job_record as _record
+from bot.storage.sql.locks import user_lock
 
 _SELECT = f"SELECT {COLUMNS} FROM jobs"  # noqa: S608 - literals only
 
@@ -57,7 +58,7 @@ class SqlJobs:
 
         Counted and stored in one transaction: two processes cannot both let one more through.
         """
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(user_lock(job.user_id)) as tx:
             if await count_operator_jobs(tx, job.user_id, since=since) >= limit:
                 return None
             return await insert_job(tx, job, now=now, lease=lease)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.storage.interfaces import SqlDatabase, Statements
+from bot.storage.sql.locks import quota_lock
 
 
 class SqlQuotaStore:
@@ -14,7 +15,7 @@ class SqlQuotaStore:
     async def try_acquire(self, key: str, *, now: float, window: float, limit: int) -> float | None:
         """Record a hit at `now` unless `limit` are in the window; else when a slot frees."""
         _check(limit)
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(quota_lock(key)) as tx:
             # Hits that left the window are never counted again: drop them as we go.
             await tx.execute(
                 "DELETE FROM quota_hits WHERE key = ? AND at <= ?", (key, now - window)

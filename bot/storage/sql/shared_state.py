@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
 from bot.rate_hits import RateVerdict
 from bot.storage.interfaces import SqlDatabase
+from bot.storage.sql.locks import user_lock
 
+SWEEP_EVERY = 60.0
+"""Seconds between an instance's sweeps of rate-limit rows past the window."""
 ALBUM_CLAIM_DAYS = 1.0
 """Claims older than this are pruned: Telegram sends an album's photos within seconds."""
 
 
 class SqlRateHits:
-    """A `RateHits` in the rate_hits and rate_warnings tables; rows past the window are pruned
-    as hits arrive, so the tables hold only the last window's hits."""
+    """A `RateHits` in the rate_hits and rate_warnings tables.
+
+    A hit locks only its user's rows, so users' hits run in parallel on PostgreSQL; rows past
+    the window are swept at most once a SWEEP_EVERY per instance, under the shared key.
+    """
 
     def __init__(self, db: SqlDatabase) -> None:
         self._db = db
+        self._swept_at = -math.inf
 
     async def hit(
         self, user_id: int, *, now: float, window: float, limit: int, tell: bool
     ) -> RateVerdict:
         """Count a hit at `now` if the user has a slot, else say how long until one frees."""
         horizon = now - window
-        async with self._db.transaction() as tx:
-            await tx.execute("DELETE FROM rate_hits WHERE at <= ?", (horizon,))
-            await tx.execute("DELETE FROM rate_warnings WHERE warned_at <= ?", (horizon,))
+        if now - self._swept_at >= SWEEP_EVERY:
+            self._swept_at = now
+            await self._sweep(horizon)
+        async with self._db.transaction(user_lock(user_id)) as tx:
             rows = await tx.fetchall(
-                "SELECT at FROM rate_hits WHERE user_id = ? ORDER BY at LIMIT ?",
-                (user_id, limit),
+                "SELECT at FROM rate_hits WHERE user_id = ? AND at > ? ORDER BY at LIMIT ?",
+                (user_id, horizon, limit),
             )
             if len(rows) < limit:
                 await tx.execute(
@@ -48,6 +57,12 @@ class SqlRateHits:
                 == 1
             )
         return RateVerdict(wait=oldest + window - now, warn=warn)
+
+    async def _sweep(self, horizon: float) -> None:
+        # Under the shared key: two instances' sweeps never lock the same old rows in turns.
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM rate_hits WHERE at <= ?", (horizon,))
+            await tx.execute("DELETE FROM rate_warnings WHERE warned_at <= ?", (horizon,))
 
 
 class SqlAlbumClaims:

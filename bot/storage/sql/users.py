@@ -9,6 +9,7 @@ from functools import partial
 
 from bot.storage.interfaces import Row, SqlDatabase
 from bot.storage.recent import RECENT_USERS, Recent
+from bot.storage.sql.locks import user_lock
 from bot.storage.users import UserRecord
 
 _SELECT = "SELECT id, language, telegram_language, settings, active FROM users"
@@ -81,7 +82,7 @@ class SqlUsers:
     async def set_preference(self, user_id: int, name: str, value: str | None) -> None:
         """Set one /settings preference; None removes it (the default applies again)."""
         now = self._clock()
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(user_lock(user_id)) as tx:
             row = await tx.fetchone("SELECT settings FROM users WHERE id = ?", (user_id,))
             preferences = _preferences(row["settings"]) if row is not None else {}
             if value is None:

@@ -130,8 +130,9 @@ class SqliteDatabase:
             return await tx.fetchall(sql, params)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Statements]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises (or is cancelled)."""
+    async def transaction(self, key: str = "") -> AsyncIterator[Statements]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises (or is cancelled); one
+        writer at a time whatever the key."""
         async with self._locked() as tx:
             try:
                 await self._conn.execute("BEGIN IMMEDIATE")

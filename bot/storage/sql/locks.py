@@ -1,0 +1,14 @@
+"""Keys of the transactions that may run in parallel on PostgreSQL (`SqlDatabase.transaction`)."""
+
+from __future__ import annotations
+
+
+def user_lock(user_id: int) -> str:
+    """The transaction key of one user's rows (their jobs' admission and limits, rate hits,
+    preferences)."""
+    return f"user:{user_id}"
+
+
+def quota_lock(key: str) -> str:
+    """The transaction key of one quota's hits."""
+    return f"quota:{key}"
