@@ -14,7 +14,7 @@ from pathlib import Path
 from bench.config import SMOKE, BenchConfig
 from bench.report import page, write
 from bench.run import run_bench, run_sharing
-from bench.sharing_page import sharing_section
+from bench.sharing_page import sharing_section, writes_section
 from bench.stored import load_results
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -43,8 +43,8 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--sharing-only",
         action="store_true",
-        help="run only SQLite ×1 against PostgreSQL ×1 and ×2 and print their table (no results "
-        "written)",
+        help="run only SQLite ×1 against PostgreSQL ×1 and ×2, and the writes of one and many "
+        "users, and print their tables (no results written)",
     )
     parser.add_argument("--keep", type=Path, help="keep the bots' data and logs in this folder")
     return parser.parse_args(argv)
@@ -69,8 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="iris-bench-") as temporary:
         workdir = arguments.keep or Path(temporary)
         if arguments.sharing_only:
-            setups = asyncio.run(run_sharing(config, workdir=workdir))
-            print("\n".join(sharing_section(setups, config)))
+            setups, writes = asyncio.run(run_sharing(config, workdir=workdir))
+            print("\n".join([*sharing_section(setups, config), *writes_section(writes)]))
             return 0
         results = asyncio.run(run_bench(config, workdir=workdir))
     for path in write(results, arguments.out, baseline=baseline, note=arguments.note):

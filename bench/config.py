@@ -46,6 +46,10 @@ class BenchConfig:
     bind (bench/sharing.py)."""
     sharing_postgres: bool = True
     """Run the sharing setups on PostgreSQL too (else SQLite's only)."""
+    writes_users: int = 64
+    writes_jobs: int = 1920
+    """The write transactions of this many jobs, made by one user and then by `writes_users`
+    users at once from two instances (bench/writes.py)."""
 
 
 SMOKE = BenchConfig(
@@ -63,6 +67,8 @@ SMOKE = BenchConfig(
     process_per_scenario=False,
     flow_timeout=25.0,
     sharing_jobs=5,
+    writes_users=4,
+    writes_jobs=8,
 )
 """Small and quick: every scenario and figure, in seconds (the test suite's smoke run)."""
 

@@ -188,3 +188,20 @@ class SharingFigures:
     def total_cpu_ms_per_job(self) -> float:
         """The instances' and the database server's CPU per job."""
         return self.cpu_ms_per_job + self.server_cpu_ms_per_job
+
+
+@dataclass(frozen=True, slots=True)
+class WritesFigures:
+    """Users making their jobs' write transactions from two instances on one PostgreSQL."""
+
+    users: int
+    jobs: int
+    seconds: float
+    p50_ms: float
+    """A job's three write transactions, one after another."""
+    p95_ms: float
+
+    @property
+    def jobs_per_s(self) -> float:
+        """Jobs whose writes were made a second."""
+        return self.jobs / self.seconds if self.seconds > 0 else 0.0

@@ -15,7 +15,7 @@ from bench.explain import DEFINITIONS, bounds, comparison
 from bench.figures import MessageFigures, RunFigures, ThroughputFigures
 from bench.formats import commit, machine, mark, ms, optional
 from bench.run import BenchResults
-from bench.sharing_page import sharing_section
+from bench.sharing_page import sharing_section, writes_section
 from bench.targets import verdicts
 
 
@@ -78,6 +78,7 @@ def markdown(results: BenchResults, *, baseline: dict[str, Any] | None = None) -
         *_burst_rows(results.throughput),
         "",
         *sharing_section(results.sharing, results.config),
+        *writes_section(results.writes),
         *bounds(results),
         *comparison(results, baseline),
         *DEFINITIONS,
@@ -149,6 +150,7 @@ def to_json(results: BenchResults, *, note: str | None = None) -> dict[str, Any]
         "conversion_ms": results.conversion_ms,
         "aiogram_import_mb": results.aiogram_import_mb,
         "sharing": [dataclasses.asdict(setup) for setup in results.sharing],
+        "writes": [dataclasses.asdict(figures) for figures in results.writes],
         "result_kb": results.result_kb,
         "photo_kb": results.photo_kb,
     }

@@ -10,12 +10,13 @@ from pathlib import Path
 
 from bench.config import BenchConfig, plans
 from bench.contenders import Bots, Fakes
-from bench.figures import RunFigures, SharingFigures, ThroughputFigures
+from bench.figures import RunFigures, SharingFigures, ThroughputFigures, WritesFigures
 from bench.images import result_image, user_photo
 from bench.jobs import execute
 from bench.machine import aiogram_import_mb, conversion_ms
 from bench.sharing import measure_sharing
 from bench.throughput import Throughput
+from bench.writes import measure_writes
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ class BenchResults:
     sharing: tuple[SharingFigures, ...] = ()
     """SQLite's one instance against one and two on PostgreSQL (none in results stored before
     they were measured)."""
+    writes: tuple[WritesFigures, ...] = ()
+    """One user's and many users' write transactions on PostgreSQL (likewise)."""
 
 
 async def run_bench(config: BenchConfig, *, workdir: Path) -> BenchResults:
@@ -53,6 +56,7 @@ async def run_bench(config: BenchConfig, *, workdir: Path) -> BenchResults:
         async with bots.iris([], limits=False) as iris, bots.bare() as bare:
             throughput = await Throughput(config, fakes.spans).compare(iris, bare)
         sharing = await measure_sharing(config, fakes, workdir=workdir, photo=photo)
+        writes = await measure_writes(config, workdir=workdir)
     finally:
         await fakes.close()
     return BenchResults(
@@ -65,17 +69,22 @@ async def run_bench(config: BenchConfig, *, workdir: Path) -> BenchResults:
         conversion_ms=conversion_ms(result),
         aiogram_import_mb=await aiogram_import_mb(),
         sharing=tuple(sharing),
+        writes=tuple(writes),
     )
 
 
-async def run_sharing(config: BenchConfig, *, workdir: Path) -> list[SharingFigures]:
-    """Only the sharing setups (`python -m bench --sharing-only`), on fakes of their own."""
+async def run_sharing(
+    config: BenchConfig, *, workdir: Path
+) -> tuple[list[SharingFigures], list[WritesFigures]]:
+    """Only the sharing setups and the writes (`python -m bench --sharing-only`), on fakes of
+    their own."""
     fakes = _fakes(config, result_image())
     await fakes.start()
     try:
-        return await measure_sharing(config, fakes, workdir=workdir, photo=user_photo())
+        setups = await measure_sharing(config, fakes, workdir=workdir, photo=user_photo())
     finally:
         await fakes.close()
+    return setups, await measure_writes(config, workdir=workdir)
 
 
 def _fakes(config: BenchConfig, result: bytes) -> Fakes:

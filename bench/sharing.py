@@ -41,7 +41,7 @@ async def measure_sharing(
 ) -> list[SharingFigures]:
     """Every setup of SETUPS, PostgreSQL on a server started in `workdir` for them (SQLite
     only when the config says so, or this machine has no PostgreSQL server binaries)."""
-    postgres = _server() if config.sharing_postgres else None
+    postgres = postgres_server() if config.sharing_postgres else None
     if postgres is not None:
         await asyncio.to_thread(postgres.start)
     try:
@@ -56,7 +56,8 @@ async def measure_sharing(
             await asyncio.to_thread(postgres.stop)
 
 
-def _server() -> PostgresServer | None:
+def postgres_server() -> PostgresServer | None:
+    """A server to start in a temporary folder, or None without PostgreSQL's binaries."""
     try:
         server_binaries()
     except RuntimeError as e:

@@ -6,8 +6,9 @@ import math
 from collections.abc import Sequence
 
 from bench.config import TELEGRAM_RATE, BenchConfig
-from bench.figures import SharingFigures
+from bench.figures import SharingFigures, WritesFigures
 from bench.formats import ms
+from bench.writes import INSTANCES
 
 SHARING_CPU_RATIO = 1.3
 """PostgreSQL's single instance may spend this much of SQLite's CPU per job, database included."""
@@ -71,6 +72,29 @@ def sharing_section(setups: Sequence[SharingFigures], config: BenchConfig) -> li
             "",
         ]
     return lines
+
+
+def writes_section(figures: Sequence[WritesFigures]) -> list[str]:
+    """Many users' writes against one user's: what locking by user lets run in parallel."""
+    if not figures:
+        return []
+    return [
+        "## Write transactions of many users on PostgreSQL",
+        "",
+        f"{INSTANCES} instances' storages on one database make each job's three write "
+        "transactions (a rate-limit hit, the operator-limit check with the job's creation, the "
+        "admission to the user's slots) and end the job; each user makes their jobs one after "
+        "another. One user's transactions lock the same key and take turns; different users' "
+        "lock their own (`bot/storage/sql/locks.py`) and run side by side.",
+        "",
+        "| users at once | jobs | jobs/s | a job's writes p50 / p95 ms |",
+        "|---|---|---|---|",
+        *(
+            f"| {f.users} | {f.jobs} | {f.jobs_per_s:.0f} | {f.p50_ms:.1f} / {f.p95_ms:.1f} |"
+            for f in figures
+        ),
+        "",
+    ]
 
 
 def _row(setup: SharingFigures) -> str:

@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import BenchConfig
-from bench.figures import Burst, MessageFigures, RunFigures, SharingFigures, ThroughputFigures
+from bench.figures import (
+    Burst,
+    MessageFigures,
+    RunFigures,
+    SharingFigures,
+    ThroughputFigures,
+    WritesFigures,
+)
 from bench.run import BenchResults
 
 
@@ -31,6 +38,7 @@ def load_results(path: Path) -> BenchResults:
         conversion_ms=stored["conversion_ms"],
         aiogram_import_mb=stored["aiogram_import_mb"],
         sharing=tuple(_sharing(setup) for setup in stored.get("sharing", ())),
+        writes=tuple(WritesFigures(**figures) for figures in stored.get("writes", ())),
     )
 
 

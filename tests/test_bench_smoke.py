@@ -13,6 +13,7 @@ from pathlib import Path
 from bench import report, targets
 from bench.config import LONG_JOB, SMOKE
 from bench.run import run_bench
+from bench.stored import load_results
 
 NOT_FOR_DESCRIBE = frozenset({"result_polls_per_job", "poll_slack_p50_s", "poll_slack_p99_s"})
 """Figures of generation jobs: None in a run without one."""
@@ -73,6 +74,11 @@ async def test_the_smoke_run_completes_and_reports_every_figure(tmp_path: Path) 
         assert setup.cpu_ms_per_update > 0 and setup.cpu_ms_per_job > 0, setup
         assert len(setup.peak_rss_mb) == setup.instances and min(setup.peak_rss_mb) > 20, setup
         assert setup.budget_jobs_per_s > 0, setup
+    ran_postgres = any(setup.backend == "postgres" for setup in results.sharing)
+    assert [f.users for f in results.writes] == ([1, SMOKE.writes_users] if ran_postgres else [])
+    for figures in results.writes:
+        assert figures.jobs == SMOKE.writes_jobs, figures
+        assert figures.p95_ms >= figures.p50_ms > 0 and figures.jobs_per_s > 0, figures
 
     page = (tmp_path / "results" / "results.md").read_text()
     for heading in (
@@ -87,10 +93,13 @@ async def test_the_smoke_run_completes_and_reports_every_figure(tmp_path: Path) 
         "## Sharing the work",
     ):
         assert heading in page
+    assert ("## Write transactions of many users" in page) is ran_postgres
     for verdict in targets.verdicts(results):
         assert verdict.target in page
     assert page.count("| imagine | 5 |") == 1
     stored = json.loads((tmp_path / "results" / "results.json").read_text())
+    again = load_results(tmp_path / "results" / "results.json")
+    assert (again.sharing, again.writes) == (results.sharing, results.writes)
     assert len(stored["runs"]) == 7
     assert results.conversion_ms > 0
     assert results.aiogram_import_mb > 20
