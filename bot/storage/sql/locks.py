@@ -1,4 +1,7 @@
-"""Keys of the transactions that may run in parallel on PostgreSQL (`SqlDatabase.transaction`)."""
+"""Keys of the transactions that may run in parallel on PostgreSQL (`SqlDatabase.transaction`).
+
+PostgreSQL hashes a key to 32 bits (`hashtext`): two keys that collide only take turns.
+"""
 
 from __future__ import annotations
 
