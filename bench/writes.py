@@ -5,17 +5,16 @@ the admission to the user's slots), every user making their jobs one after anoth
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from pathlib import Path
 
 from bench.config import BenchConfig
-from bench.figures import WritesFigures
+from bench.contenders import KEYS_SECRET
+from bench.figures import WritesFigures, percentile
 from bench.sharing import postgres_server
 from bot.shared_state import shared_state
 from bot.storage import Storage, open_storage
 from bot.storage.jobs import JobKind, JobState, NewJob
-from tests.conftest import TEST_KEYS_SECRET
 from tests.postgres import PostgresServer
 
 INSTANCES = 2
@@ -47,7 +46,7 @@ async def _users_writing(
     url = await server.create_database()
     storages = [
         await open_storage(
-            data_dir=workdir / f"writes-{i}", keys_secret=TEST_KEYS_SECRET, database_url=url
+            data_dir=workdir / f"writes-{i}", keys_secret=KEYS_SECRET, database_url=url
         )
         for i in range(INSTANCES)
     ]
@@ -63,13 +62,13 @@ async def _users_writing(
     finally:
         for storage in storages:
             await storage.close()
-    every = sorted(ms for user in latencies for ms in user)
+    every = [ms for user in latencies for ms in user]
     return WritesFigures(
         users=users,
         jobs=len(every),
         seconds=seconds,
-        p50_ms=statistics.median(every),
-        p95_ms=every[int(len(every) * 0.95) - 1],
+        p50_ms=percentile(every, 50),
+        p95_ms=percentile(every, 95),
     )
 
 
