@@ -31,15 +31,16 @@ class DiskResults:
 
     async def exists(self, job_id: int) -> bool:
         """True when the job's file is there."""
-        return bool(await asyncio.to_thread(_kept, self._folder, job_id))
+        return await asyncio.to_thread(_kept, self._folder, job_id) is not None
 
     async def prune(self, *, before: float) -> int:
         """Delete the files (half-written ones too) last written before `before`."""
         return await asyncio.to_thread(_prune, self._folder, before)
 
 
-def _kept(folder: Path, job_id: int) -> list[Path]:
-    return [path for path in _names(folder, job_id) if path.is_file()]
+def _kept(folder: Path, job_id: int) -> Path | None:
+    """The job's file; `put` leaves at most one, so the first found is the one."""
+    return next((path for path in _names(folder, job_id) if path.is_file()), None)
 
 
 def _names(folder: Path, job_id: int) -> list[Path]:
@@ -47,7 +48,8 @@ def _names(folder: Path, job_id: int) -> list[Path]:
 
 
 def _read(folder: Path, job_id: int) -> bytes | None:
-    for path in _kept(folder, job_id):
+    path = _kept(folder, job_id)
+    if path is not None:
         with suppress(FileNotFoundError):  # pruned meanwhile
             return path.read_bytes()
     return None
