@@ -9,6 +9,7 @@ import os
 from bench.config import UNPACED
 from bench.selfstats import answer_stats
 from bot.app import create_application, freeze_heap
+from bot.background import cancel_and_wait
 from bot.config import load_settings
 from bot.logs import setup_logging
 from bot.outbox import Pacing
@@ -36,23 +37,21 @@ async def run() -> None:
     def counters() -> dict[str, int]:
         return {"writes": app.storage.db.writes, "running": app.runner.running}
 
+    stop = asyncio.Event()
+
+    async def stop_webhook() -> None:
+        stop.set()
+
     if settings.webhook_url:
-        stop = asyncio.Event()
-
-        async def stopped() -> None:
-            stop.set()
-
-        stats = asyncio.create_task(answer_stats(counters, on_eof=stopped))
-        try:
-            await serve_webhook(app, settings, stop=stop)
-        finally:
-            stats.cancel()
-        return
-    stats = asyncio.create_task(answer_stats(counters, on_eof=app.dispatcher.stop_polling))
+        updates = serve_webhook(app, settings, stop=stop)
+        stats = asyncio.create_task(answer_stats(counters, on_eof=stop_webhook))
+    else:
+        updates = app.dispatcher.start_polling(app.bot, handle_signals=True)
+        stats = asyncio.create_task(answer_stats(counters, on_eof=app.dispatcher.stop_polling))
     try:
-        await app.dispatcher.start_polling(app.bot, handle_signals=True)
+        await updates
     finally:
-        stats.cancel()
+        await cancel_and_wait(stats)
 
 
 if __name__ == "__main__":
